@@ -1,0 +1,108 @@
+package org.bloomstream.schemas;
+
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.Serdes;
+import org.bloomstream.schemas.avro.AmlAlert;
+import org.bloomstream.schemas.avro.CellCrop;
+import org.bloomstream.schemas.avro.ClassifiedCell;
+import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.ScanEvent;
+import org.bloomstream.schemas.avro.SpecimenReport;
+
+/**
+ * The typed topic registry. Every producer, consumer, Streams topology and Flink connector in the
+ * project takes its topic name and serdes from here. Keys are specimen ids everywhere, so one
+ * specimen's records stay in one partition and in order.
+ */
+public final class Topics {
+    private Topics() {}
+
+    /** Crops as scanners emit them; not trusted: the ingest gate reads it as raw bytes. */
+    public static final Topic<String, CellCrop> CELLS_RAW =
+            new Topic<>(
+                    "cells.raw",
+                    Serdes.String(),
+                    new AvroSerde<>(CellCrop.class),
+                    "crops as scanners emit them, before validation");
+
+    /** Crops that passed the ingest gate: the Flink job's input. */
+    public static final Topic<String, CellCrop> CELLS_ACCEPTED =
+            new Topic<>(
+                    "cells.accepted",
+                    Serdes.String(),
+                    new AvroSerde<>(CellCrop.class),
+                    "validated crops, keyed by specimen");
+
+    /** Everything that left the pipeline, with a machine-readable reason. */
+    public static final Topic<String, DeadLetter> CELLS_DEAD =
+            new Topic<>(
+                    "cells.dead",
+                    Serdes.String(),
+                    new AvroSerde<>(DeadLetter.class),
+                    "rejected records with reason codes (gate and job)");
+
+    /** Scan started / finished, from the scanners. */
+    public static final Topic<String, ScanEvent> SCAN_EVENTS =
+            new Topic<>(
+                    "scans.events",
+                    Serdes.String(),
+                    new AvroSerde<>(ScanEvent.class),
+                    "scan lifecycle events");
+
+    /** One record per accepted cell: type, probabilities, timings. */
+    public static final Topic<String, ClassifiedCell> CELLS_CLASSIFIED =
+            new Topic<>(
+                    "cells.classified",
+                    Serdes.String(),
+                    new AvroSerde<>(ClassifiedCell.class),
+                    "typed cells with probabilities and timings");
+
+    /** AML subtype alerts raised while a scan runs. */
+    public static final Topic<String, AmlAlert> ALERTS_AML =
+            new Topic<>(
+                    "alerts.aml",
+                    Serdes.String(),
+                    new AvroSerde<>(AmlAlert.class),
+                    "AML subtype alerts");
+
+    /** One final report per specimen. */
+    public static final Topic<String, SpecimenReport> SPECIMEN_REPORTS =
+            new Topic<>(
+                    "specimens.reports",
+                    Serdes.String(),
+                    new AvroSerde<>(SpecimenReport.class),
+                    "final per-specimen reports");
+
+    private static final List<Topic<String, ?>> ALL =
+            List.of(
+                    CELLS_RAW,
+                    CELLS_ACCEPTED,
+                    CELLS_DEAD,
+                    SCAN_EVENTS,
+                    CELLS_CLASSIFIED,
+                    ALERTS_AML,
+                    SPECIMEN_REPORTS);
+
+    private static final Map<String, Topic<String, ?>> BY_NAME =
+            ALL.stream().collect(Collectors.toUnmodifiableMap(Topic::name, Function.identity()));
+
+    /** All topics, in pipeline order. */
+    public static List<Topic<String, ?>> all() {
+        return ALL;
+    }
+
+    /** Looks a topic up by name; for code that must not hold serdes in serialized state. */
+    @SuppressWarnings("unchecked")
+    public static <V> Topic<String, V> byName(String name) {
+        Topic<String, ?> topic = BY_NAME.get(name);
+        if (topic == null) {
+            throw new NoSuchElementException(
+                    "no topic named '" + name + "'; known: " + BY_NAME.keySet());
+        }
+        return (Topic<String, V>) topic;
+    }
+}
