@@ -1,0 +1,146 @@
+package org.bloomstream.inference.decode;
+
+import java.awt.image.BufferedImage;
+import java.time.Instant;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.apache.kafka.common.errors.SerializationException;
+import org.bloomstream.inference.image.AntialiasedResize;
+import org.bloomstream.inference.image.CropImageDecoder;
+import org.bloomstream.inference.image.CropRejectedException;
+import org.bloomstream.inference.image.ImageLimits;
+import org.bloomstream.inference.types.CellMeta;
+import org.bloomstream.inference.types.DecodedCrop;
+import org.bloomstream.schemas.AvroSerde;
+import org.bloomstream.schemas.DeadLetters;
+import org.bloomstream.schemas.SourceRecord;
+import org.bloomstream.schemas.avro.CellCrop;
+import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.DeadLetterReason;
+
+/**
+ * First operator of the job: Avro-decodes an accepted crop, decodes its image and resizes it to the
+ * model's input size. Anything that fails becomes a {@link DeadLetter} on {@link #DEAD} with its
+ * reason and source coordinates; nothing here throws on bad input.
+ *
+ * <p>The ingest gate already rejects most bad crops; this stage re-checks because the job may read
+ * a topic no gate guards, and because the gate only probes headers.
+ */
+public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCrop> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> DEAD = new OutputTag<>("decode-dead") {};
+    static final String STAGE = "decode";
+
+    private final int imageSize;
+    private final ImageLimits limits;
+
+    private transient AvroSerde<CellCrop> serde;
+    private transient CropImageDecoder decoder;
+    private transient Counter decoded;
+    private transient Counter rejected;
+
+    public CropDecodeFunction(int imageSize, ImageLimits limits) {
+        this.imageSize = imageSize;
+        this.limits = limits;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        serde = new AvroSerde<>(CellCrop.class);
+        decoder = new CropImageDecoder(limits);
+        decoded = getRuntimeContext().getMetricGroup().counter("cropsDecoded");
+        rejected = getRuntimeContext().getMetricGroup().counter("cropsRejected");
+    }
+
+    @Override
+    public void processElement(SourceRecord in, Context ctx, Collector<DecodedCrop> out) {
+        long start = System.nanoTime();
+        CellCrop crop;
+        try {
+            crop = serde.decode(in.value);
+        } catch (SerializationException e) {
+            dead(ctx, in, DeadLetterReason.BAD_SCHEMA, e.getMessage(), null, null);
+            return;
+        }
+        String missing = missingId(crop);
+        if (missing != null) {
+            dead(
+                    ctx,
+                    in,
+                    DeadLetterReason.MISSING_ID,
+                    missing + " is missing",
+                    crop.getCellId(),
+                    crop.getSpecimenId());
+            return;
+        }
+        byte[] rgb;
+        try {
+            byte[] bytes = new byte[crop.getImage().remaining()];
+            crop.getImage().duplicate().get(bytes);
+            BufferedImage image = decoder.decode(bytes);
+            rgb = AntialiasedResize.resizeToRgb(image, imageSize, imageSize);
+        } catch (CropRejectedException e) {
+            dead(ctx, in, e.reason(), e.getMessage(), crop.getCellId(), crop.getSpecimenId());
+            return;
+        }
+        CellMeta meta = new CellMeta();
+        meta.cellId = crop.getCellId();
+        meta.specimenId = crop.getSpecimenId();
+        meta.scanId = crop.getScanId();
+        meta.scannerId = crop.getScannerId();
+        meta.captureTime = crop.getCaptureTime().toEpochMilli();
+        meta.referenceLabel = crop.getReferenceLabel();
+        meta.ingestTime = in.timestamp;
+        meta.sourceTopic = in.topic;
+        meta.sourcePartition = in.partition;
+        meta.sourceOffset = in.offset;
+        meta.decodeMicros = (int) ((System.nanoTime() - start) / 1000);
+        decoded.inc();
+        out.collect(new DecodedCrop(meta, imageSize, rgb));
+    }
+
+    static String missingId(CellCrop crop) {
+        if (isBlank(crop.getCellId())) {
+            return "cellId";
+        }
+        if (isBlank(crop.getSpecimenId())) {
+            return "specimenId";
+        }
+        if (isBlank(crop.getScanId())) {
+            return "scanId";
+        }
+        return null;
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private void dead(
+            Context ctx,
+            SourceRecord in,
+            DeadLetterReason reason,
+            String detail,
+            String cellId,
+            String specimenId) {
+        rejected.inc();
+        ctx.output(
+                DEAD,
+                DeadLetters.of(
+                        reason,
+                        detail,
+                        STAGE,
+                        in,
+                        blankToNull(cellId),
+                        blankToNull(specimenId),
+                        Instant.now()));
+    }
+
+    private static String blankToNull(String s) {
+        return isBlank(s) ? null : s;
+    }
+}

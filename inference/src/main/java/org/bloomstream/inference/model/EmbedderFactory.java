@@ -1,0 +1,19 @@
+package org.bloomstream.inference.model;
+
+import java.io.Serializable;
+import java.nio.file.Path;
+
+/**
+ * Opens an embedder inside a Flink subtask. Shipped with the job graph, so it holds only a path and
+ * settings: the native session is created in {@code open()} on the task manager.
+ */
+@FunctionalInterface
+public interface EmbedderFactory extends Serializable {
+    Embedder create() throws Exception;
+
+    /** The ONNX model at {@code onnx}, described by the manifest next to it. */
+    static EmbedderFactory onnx(Path onnx, ExecutionConfig exec) {
+        String path = onnx.toAbsolutePath().toString();
+        return () -> OnnxEmbedder.open(Path.of(path), exec);
+    }
+}

@@ -1,0 +1,20 @@
+package org.bloomstream.inference.types;
+
+/**
+ * A crop decoded and resized to the model's input size, as packed RGB bytes (HWC). Kept as bytes
+ * rather than normalised floats: 4x less to copy between operators, and the micro-batcher
+ * normalises while it packs the tensor.
+ */
+public class DecodedCrop {
+    public CellMeta meta;
+    public int size;
+    public byte[] rgb;
+
+    public DecodedCrop() {}
+
+    public DecodedCrop(CellMeta meta, int size, byte[] rgb) {
+        this.meta = meta;
+        this.size = size;
+        this.rgb = rgb;
+    }
+}

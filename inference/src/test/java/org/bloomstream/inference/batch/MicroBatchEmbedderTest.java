@@ -1,0 +1,208 @@
+package org.bloomstream.inference.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.bloomstream.inference.model.Embedder;
+import org.bloomstream.inference.types.CellMeta;
+import org.bloomstream.inference.types.DecodedCrop;
+import org.bloomstream.inference.types.EmbeddedCell;
+import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.DeadLetterReason;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Harness tests: the test drives processing time and checkpoints explicitly. */
+class MicroBatchEmbedderTest {
+    static final int SIZE = 4;
+
+    /**
+     * Embeds crop i as [first byte, batch size]; a crop whose first byte is 99 yields NaN and one
+     * whose first byte is 66 makes the whole batch fail.
+     */
+    static final class FakeEmbedder implements Embedder {
+        @Override
+        public String modelId() {
+            return "fake";
+        }
+
+        @Override
+        public int dim() {
+            return 2;
+        }
+
+        @Override
+        public int imageSize() {
+            return SIZE;
+        }
+
+        @Override
+        public float[][] embed(byte[][] crops, int count) {
+            float[][] out = new float[count][];
+            for (int i = 0; i < count; i++) {
+                if (crops[i][0] == 66) {
+                    throw new IllegalStateException("model exploded");
+                }
+                out[i] = new float[] {crops[i][0] == 99 ? Float.NaN : crops[i][0], count};
+            }
+            return out;
+        }
+
+        @Override
+        public String provider() {
+            return "fake";
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    private OneInputStreamOperatorTestHarness<DecodedCrop, EmbeddedCell> h;
+
+    private OneInputStreamOperatorTestHarness<DecodedCrop, EmbeddedCell> open(
+            int batch, long delayMs) throws Exception {
+        h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchEmbedder(
+                                FakeEmbedder::new,
+                                new BatchPolicy(batch, Duration.ofMillis(delayMs))));
+        h.setProcessingTime(0);
+        h.open();
+        return h;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    static DecodedCrop crop(int id) {
+        CellMeta m = new CellMeta();
+        m.cellId = "c" + id;
+        m.specimenId = "S";
+        m.sourceTopic = "cells.accepted";
+        m.sourceOffset = id;
+        byte[] rgb = new byte[SIZE * SIZE * 3];
+        rgb[0] = (byte) id;
+        return new DecodedCrop(m, SIZE, rgb);
+    }
+
+    private List<String> ids() {
+        return h.extractOutputValues().stream().map(c -> c.meta.cellId).toList();
+    }
+
+    private List<DeadLetter> dead() {
+        var q = h.getSideOutput(MicroBatchEmbedder.DEAD);
+        return q == null ? List.of() : q.stream().map(StreamRecord::getValue).toList();
+    }
+
+    @Test
+    void flushesWhenTheBatchIsFull() throws Exception {
+        open(4, 1000);
+        for (int i = 1; i <= 3; i++) {
+            h.processElement(new StreamRecord<>(crop(i), 100L + i));
+        }
+        assertThat(h.extractOutputValues()).isEmpty();
+        h.processElement(new StreamRecord<>(crop(4), 104L));
+        List<EmbeddedCell> out = h.extractOutputValues();
+        assertThat(out).extracting(c -> c.meta.cellId).containsExactly("c1", "c2", "c3", "c4");
+        assertThat(out).allSatisfy(c -> assertThat(c.batchSize).isEqualTo(4));
+        assertThat(out.get(2).embedding).containsExactly(3f, 4f);
+        assertThat(out.get(0).embeddingModelId).isEqualTo("fake");
+        // Record timestamps survive the batch.
+        assertThat(h.getOutput().stream().map(o -> ((StreamRecord<?>) o).getTimestamp()).toList())
+                .containsExactly(101L, 102L, 103L, 104L);
+    }
+
+    @Test
+    void flushesAPartialBatchWhenTheDelayRunsOut() throws Exception {
+        open(16, 50);
+        h.processElement(new StreamRecord<>(crop(1)));
+        h.setProcessingTime(20);
+        h.processElement(new StreamRecord<>(crop(2)));
+        h.setProcessingTime(49);
+        assertThat(h.extractOutputValues()).isEmpty();
+        // The delay counts from the first crop of the batch, not the last.
+        h.setProcessingTime(50);
+        assertThat(ids()).containsExactly("c1", "c2");
+        assertThat(h.extractOutputValues().get(0).batchSize).isEqualTo(2);
+    }
+
+    @Test
+    void aBatchThatFilledUpEarlyLeavesNoStaleFlush() throws Exception {
+        open(2, 50);
+        h.processElement(new StreamRecord<>(crop(1)));
+        h.processElement(new StreamRecord<>(crop(2))); // full: flushed now
+        h.setProcessingTime(10);
+        h.processElement(new StreamRecord<>(crop(3)));
+        h.setProcessingTime(50); // the first batch's timer: must not flush c3 early
+        assertThat(ids()).containsExactly("c1", "c2");
+        h.setProcessingTime(60);
+        assertThat(ids()).containsExactly("c1", "c2", "c3");
+    }
+
+    @Test
+    void aCheckpointNeverHoldsAnUnembeddedCrop() throws Exception {
+        open(16, 60_000);
+        for (int i = 1; i <= 5; i++) {
+            h.processElement(new StreamRecord<>(crop(i)));
+        }
+        assertThat(h.extractOutputValues()).isEmpty();
+        h.prepareSnapshotPreBarrier(1L);
+        assertThat(ids()).containsExactly("c1", "c2", "c3", "c4", "c5");
+        // Nothing is buffered, so the operator's snapshot carries no crops.
+        assertThat(((MicroBatchEmbedder) h.getOperator()).buffered()).isZero();
+    }
+
+    @Test
+    void nonFiniteEmbeddingsAreDeadLetteredAndTheRestGoOn() throws Exception {
+        open(3, 1000);
+        h.processElement(new StreamRecord<>(crop(1)));
+        h.processElement(new StreamRecord<>(crop(99)));
+        h.processElement(new StreamRecord<>(crop(3)));
+        assertThat(ids()).containsExactly("c1", "c3");
+        assertThat(dead())
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.getReason())
+                                    .isEqualTo(DeadLetterReason.NON_FINITE_EMBEDDING);
+                            assertThat(d.getCellId()).isEqualTo("c99");
+                            assertThat(d.getStage()).isEqualTo("embed");
+                            assertThat(d.getSourceOffset()).isEqualTo(99L);
+                        });
+    }
+
+    @Test
+    void aBatchTheModelFailsOnIsDeadLetteredNotFatal() throws Exception {
+        open(2, 1000);
+        h.processElement(new StreamRecord<>(crop(1)));
+        h.processElement(new StreamRecord<>(crop(66)));
+        assertThat(h.extractOutputValues()).isEmpty();
+        assertThat(dead())
+                .extracting(DeadLetter::getReason)
+                .containsExactly(
+                        DeadLetterReason.INFERENCE_FAILED, DeadLetterReason.INFERENCE_FAILED);
+        assertThat(dead().get(0).getDetail()).contains("model exploded");
+        // The operator keeps working.
+        h.processElement(new StreamRecord<>(crop(5)));
+        h.processElement(new StreamRecord<>(crop(6)));
+        assertThat(ids()).containsExactly("c5", "c6");
+    }
+
+    @Test
+    void queueTimeIsMeasuredPerCrop() throws Exception {
+        open(2, 1000);
+        h.processElement(new StreamRecord<>(crop(1)));
+        Thread.sleep(20); // real time: queue time is wall-clock, as in production
+        h.processElement(new StreamRecord<>(crop(2)));
+        List<EmbeddedCell> out = h.extractOutputValues();
+        assertThat(out.get(0).queueMicros).isGreaterThanOrEqualTo(20_000);
+        assertThat(out.get(1).queueMicros).isLessThan(out.get(0).queueMicros);
+    }
+}

@@ -1,0 +1,118 @@
+package org.bloomstream.inference.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.bloomstream.inference.image.ImageLimits;
+import org.bloomstream.inference.types.DecodedCrop;
+import org.bloomstream.schemas.SourceRecord;
+import org.bloomstream.schemas.Topics;
+import org.bloomstream.schemas.avro.CellCrop;
+import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.DeadLetterReason;
+import org.bloomstream.schemas.avro.ImageEncoding;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CropDecodeFunctionTest {
+    private OneInputStreamOperatorTestHarness<SourceRecord, DecodedCrop> h;
+    private long offset;
+
+    @BeforeEach
+    void open() throws Exception {
+        h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(new CropDecodeFunction(224, ImageLimits.DEFAULT)));
+        h.open();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        h.close();
+    }
+
+    static byte[] jpeg(int w, int h) throws Exception {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        img.setRGB(w / 2, h / 2, 0xff0000);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "jpeg", out);
+        return out.toByteArray();
+    }
+
+    static CellCrop crop(String cellId, byte[] image) {
+        return CellCrop.newBuilder()
+                .setCellId(cellId)
+                .setSpecimenId("SPC-1")
+                .setScanId("scan-1")
+                .setScannerId("scanner")
+                .setCaptureTime(Instant.ofEpochMilli(5))
+                .setImage(ByteBuffer.wrap(image))
+                .setEncoding(ImageEncoding.JPEG)
+                .setWidth(0)
+                .setHeight(0)
+                .setReferenceLabel("blast")
+                .build();
+    }
+
+    private void send(byte[] value) throws Exception {
+        h.processElement(
+                new StreamRecord<>(
+                        new SourceRecord(
+                                "cells.accepted", 1, offset++, 1234L, "SPC-1".getBytes(), value)));
+    }
+
+    private List<DeadLetter> dead() {
+        var q = h.getSideOutput(CropDecodeFunction.DEAD);
+        return q == null ? List.of() : q.stream().map(StreamRecord::getValue).toList();
+    }
+
+    @Test
+    void decodesAndResizesAnyCropToTheModelSize() throws Exception {
+        send(Topics.CELLS_ACCEPTED.serializeValue(crop("c1", jpeg(97, 131))));
+        DecodedCrop out = h.extractOutputValues().get(0);
+        assertThat(out.size).isEqualTo(224);
+        assertThat(out.rgb).hasSize(224 * 224 * 3);
+        assertThat(out.meta.cellId).isEqualTo("c1");
+        assertThat(out.meta.referenceLabel).isEqualTo("blast");
+        assertThat(out.meta.ingestTime).isEqualTo(1234L);
+        assertThat(out.meta.sourcePartition).isEqualTo(1);
+        assertThat(dead()).isEmpty();
+    }
+
+    @Test
+    void everyKindOfBadRecordBecomesOneDeadLetterWithItsReason() throws Exception {
+        send("not avro".getBytes(StandardCharsets.UTF_8));
+        send(Topics.CELLS_ACCEPTED.serializeValue(crop(" ", jpeg(50, 50))));
+        byte[] j = jpeg(80, 80);
+        send(Topics.CELLS_ACCEPTED.serializeValue(crop("c3", Arrays.copyOf(j, j.length / 2))));
+        send(Topics.CELLS_ACCEPTED.serializeValue(crop("c4", new byte[0])));
+        assertThat(h.extractOutputValues()).isEmpty();
+        assertThat(dead())
+                .extracting(DeadLetter::getReason)
+                .containsExactly(
+                        DeadLetterReason.BAD_SCHEMA,
+                        DeadLetterReason.MISSING_ID,
+                        DeadLetterReason.UNDECODABLE_IMAGE,
+                        DeadLetterReason.EMPTY_IMAGE);
+        DeadLetter truncated = dead().get(2);
+        assertThat(truncated.getCellId()).isEqualTo("c3");
+        assertThat(truncated.getSpecimenId()).isEqualTo("SPC-1");
+        assertThat(truncated.getStage()).isEqualTo("decode");
+        assertThat(truncated.getSourceOffset()).isEqualTo(2L);
+        assertThat(truncated.getOriginalValue()).isNotNull();
+        // And the function is still fine afterwards.
+        send(Topics.CELLS_ACCEPTED.serializeValue(crop("c5", jpeg(64, 64))));
+        assertThat(h.extractOutputValues()).hasSize(1);
+    }
+}

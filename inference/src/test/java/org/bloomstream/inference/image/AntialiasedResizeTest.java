@@ -1,0 +1,73 @@
+package org.bloomstream.inference.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The resize must be bit-exact with Pillow's {@code Image.resize(BILINEAR)}, which DinoBloom's
+ * reference preprocessing runs. The golden file is written by {@code models/resize_golden.py}.
+ */
+class AntialiasedResizeTest {
+
+    static byte[] formula(int w, int h) {
+        byte[] rgb = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int c = 0; c < 3; c++) {
+                    rgb[(y * w + x) * 3 + c] =
+                            (byte) ((7 * x + 13 * y + 50 * c + (x * y) % 17) % 256);
+                }
+            }
+        }
+        return rgb;
+    }
+
+    @Test
+    void matchesPillowBitForBitUpAndDown() throws Exception {
+        JsonNode golden;
+        try (InputStream in = getClass().getResourceAsStream("/pillow-resize-golden.json")) {
+            golden = new ObjectMapper().readTree(in);
+        }
+        assertThat(golden.get("cases")).hasSizeGreaterThanOrEqualTo(5);
+        for (JsonNode c : golden.get("cases")) {
+            int w = c.get("in").get(0).asInt();
+            int h = c.get("in").get(1).asInt();
+            int ow = c.get("out").get(0).asInt();
+            int oh = c.get("out").get(1).asInt();
+            byte[] out = AntialiasedResize.resize(formula(w, h), w, h, ow, oh);
+            int[] firstRow = new int[ow * 3];
+            for (int i = 0; i < firstRow.length; i++) {
+                firstRow[i] = out[i] & 0xff;
+            }
+            int[] expectedRow = new int[ow * 3];
+            for (int i = 0; i < expectedRow.length; i++) {
+                expectedRow[i] = c.get("firstRow").get(i).asInt();
+            }
+            String label = w + "x" + h + " -> " + ow + "x" + oh;
+            assertThat(firstRow).as(label + " first row").containsExactly(expectedRow);
+            String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out));
+            assertThat(sha).as(label + " all pixels").isEqualTo(c.get("sha256").asText());
+        }
+    }
+
+    @Test
+    void sameSizeIsTheIdentity() {
+        byte[] in = formula(50, 40);
+        assertThat(AntialiasedResize.resize(in, 50, 40, 50, 40)).containsExactly(in);
+    }
+
+    @Test
+    void aFlatImageStaysFlat() {
+        byte[] in = new byte[33 * 77 * 3];
+        java.util.Arrays.fill(in, (byte) 200);
+        for (byte b : AntialiasedResize.resize(in, 33, 77, 224, 224)) {
+            assertThat(b & 0xff).isEqualTo(200);
+        }
+    }
+}
