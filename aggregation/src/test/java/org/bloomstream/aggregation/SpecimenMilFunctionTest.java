@@ -1,0 +1,239 @@
+package org.bloomstream.aggregation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.bloomstream.aggregation.alert.AlertPolicy;
+import org.bloomstream.schemas.avro.AmlAlert;
+import org.bloomstream.schemas.avro.ClassifiedCell;
+import org.bloomstream.schemas.avro.CloseReason;
+import org.bloomstream.schemas.avro.SpecimenReport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Operator-harness tests of the specimen MIL: processing time is driven by the test. */
+class SpecimenMilFunctionTest {
+    static final AlertPolicy POLICY =
+            new AlertPolicy(
+                    30, 0.9, Map.of(), 5, Duration.ofSeconds(10), Duration.ofSeconds(60), 3);
+
+    private KeyedTwoInputStreamOperatorTestHarness<String, ClassifiedCell, SpecimenSignal, AmlAlert>
+            h;
+
+    @BeforeEach
+    void open() throws Exception {
+        h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new KeyedCoProcessOperator<>(
+                                new SpecimenMilFunction(MilTestCells.model(), POLICY)),
+                        c -> c.getSpecimenId(),
+                        s -> s.specimenId,
+                        Types.STRING);
+        h.open();
+        h.setProcessingTime(1_000);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        h.close();
+    }
+
+    private void cells(String specimen, int from, int to, double share, String abnormal)
+            throws Exception {
+        for (int i = from; i < to; i++) {
+            h.processElement1(
+                    new StreamRecord<>(
+                            MilTestCells.cell(
+                                    specimen, i, MilTestCells.typeFor(i, share, abnormal))));
+        }
+    }
+
+    private void signal(SpecimenSignal.Kind kind, String specimen, int expected) throws Exception {
+        h.processElement2(
+                new StreamRecord<>(
+                        new SpecimenSignal(kind, specimen, specimen + "-scan", expected, 0)));
+    }
+
+    private List<SpecimenReport> reports() {
+        var out = h.getSideOutput(SpecimenMilFunction.REPORTS);
+        if (out == null) {
+            return List.of(); // the harness has no queue until the first side output
+        }
+        return out.stream().map(StreamRecord::getValue).toList();
+    }
+
+    @Test
+    void subtypeSpecimenAlertsOnceAfterMinCellsAndStableUpdates() throws Exception {
+        cells("P1", 0, 29, 0.6, "a-cell");
+        assertThat(h.extractOutputValues()).as("no alert before minCells").isEmpty();
+        cells("P1", 29, 200, 0.6, "a-cell");
+        List<AmlAlert> alerts = h.extractOutputValues();
+        assertThat(alerts).hasSize(1);
+        AmlAlert a = alerts.get(0);
+        assertThat(a.getSubtype()).isEqualTo("A");
+        assertThat(a.getVersion()).isEqualTo(1);
+        assertThat(a.getAlertId()).isEqualTo("P1/A/1");
+        // minCells 30, then 5 stable updates: the 34th cell at the earliest.
+        assertThat(a.getCellCount()).isBetween(34L, 60L);
+        assertThat(a.getProbability()).isGreaterThanOrEqualTo(0.9f);
+        assertThat(a.getProbabilities())
+                .extracting(lp -> lp.getLabel())
+                .containsExactly("A", "B", "control");
+        assertThat(a.getDifferential())
+                .extracting(tc -> tc.getCellType())
+                .contains("a-cell", "normal");
+        assertThat(a.getTopAttendedCellIds()).hasSize(3).allMatch(id -> id.startsWith("P1-c"));
+        assertThat(a.getMilModelId()).isEqualTo("mil-test");
+        assertThat(a.getFirstCellTime().toEpochMilli()).isEqualTo(1_000_000L);
+        assertThat(a.getAlertTime().toEpochMilli()).isEqualTo(1_000L);
+    }
+
+    @Test
+    void topAttendedCellsForASubtypeAreItsCharacteristicCells() throws Exception {
+        cells("P1", 0, 100, 0.6, "a-cell");
+        signal(SpecimenSignal.Kind.FINISHED, "P1", 100);
+        SpecimenReport r = reports().get(0);
+        var forA =
+                r.getTopAttended().stream().filter(t -> t.getLabel().equals("A")).findFirst().get();
+        for (String id : forA.getCellIds()) {
+            int n = Integer.parseInt(id.substring(id.indexOf("-c") + 2));
+            assertThat(MilTestCells.typeFor(n, 0.6, "a-cell")).isEqualTo("a-cell");
+        }
+    }
+
+    @Test
+    void controlSpecimenNeverAlerts() throws Exception {
+        cells("C1", 0, 300, 0.0, "a-cell");
+        assertThat(h.extractOutputValues()).isEmpty();
+        signal(SpecimenSignal.Kind.FINISHED, "C1", 300);
+        assertThat(reports())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getCall()).isEqualTo("control"));
+    }
+
+    @Test
+    void aChangedCallRaisesANewVersionButTheSameCallNeverAlertsTwice() throws Exception {
+        cells("P2", 0, 100, 0.6, "a-cell");
+        // Then a long run of b-cells moves the call to B.
+        for (int i = 100; i < 600; i++) {
+            h.processElement1(new StreamRecord<>(MilTestCells.cell("P2", i, "b-cell")));
+        }
+        List<AmlAlert> alerts = h.extractOutputValues();
+        assertThat(alerts).extracting(AmlAlert::getSubtype).containsExactly("A", "B");
+        assertThat(alerts).extracting(AmlAlert::getVersion).containsExactly(1, 2);
+        signal(SpecimenSignal.Kind.FINISHED, "P2", 600);
+        assertThat(reports().get(0).getAlertsRaised()).containsExactly("P2/A/1", "P2/B/2");
+    }
+
+    @Test
+    void finishedWithAllCellsReportsAtOnceAndClearsState() throws Exception {
+        signal(SpecimenSignal.Kind.STARTED, "P3", 0);
+        cells("P3", 0, 80, 0.6, "b-cell");
+        signal(SpecimenSignal.Kind.FINISHED, "P3", 80);
+        List<SpecimenReport> reports = reports();
+        assertThat(reports).hasSize(1);
+        SpecimenReport r = reports.get(0);
+        assertThat(r.getCloseReason()).isEqualTo(CloseReason.SCAN_FINISHED);
+        assertThat(r.getCellCount()).isEqualTo(80);
+        assertThat(r.getExpectedCells()).isEqualTo(80);
+        assertThat(r.getCall()).isEqualTo("B");
+        assertThat(r.getDifferential().stream().mapToLong(tc -> tc.getCount()).sum()).isEqualTo(80);
+        // Only the tombstone is left, and a timer removes it.
+        assertThat(h.numKeyedStateEntries()).isEqualTo(1);
+        h.setProcessingTime(1_000 + SpecimenMilFunction.TOMBSTONE_TTL.toMillis());
+        assertThat(h.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void cellsStillInFlightAfterFinishedAreWaitedForThenTheGraceRunsOut() throws Exception {
+        cells("P4", 0, 40, 0.6, "a-cell");
+        signal(SpecimenSignal.Kind.FINISHED, "P4", 50);
+        assertThat(reports()).isEmpty();
+        cells("P4", 40, 45, 0.6, "a-cell");
+        h.setProcessingTime(1_000 + 9_999);
+        assertThat(reports()).isEmpty();
+        h.setProcessingTime(1_000 + 10_000);
+        assertThat(reports())
+                .singleElement()
+                .satisfies(
+                        r -> {
+                            assertThat(r.getCloseReason()).isEqualTo(CloseReason.SCAN_FINISHED);
+                            assertThat(r.getCellCount()).isEqualTo(45);
+                            assertThat(r.getExpectedCells()).isEqualTo(50);
+                        });
+    }
+
+    @Test
+    void deadLetteredCellsCompleteTheSpecimen() throws Exception {
+        cells("P5", 0, 48, 0.6, "a-cell");
+        signal(SpecimenSignal.Kind.FINISHED, "P5", 50);
+        signal(SpecimenSignal.Kind.CELL_LOST, "P5", 0);
+        assertThat(reports()).isEmpty();
+        signal(SpecimenSignal.Kind.CELL_LOST, "P5", 0);
+        assertThat(reports())
+                .singleElement()
+                .satisfies(
+                        r -> {
+                            assertThat(r.getCellCount()).isEqualTo(48);
+                            assertThat(r.getDeadLetteredCells()).isEqualTo(2);
+                        });
+    }
+
+    @Test
+    void aSpecimenThatGoesQuietIsClosedByTheInactivityTimeout() throws Exception {
+        cells("P6", 0, 10, 0.6, "a-cell");
+        h.setProcessingTime(1_000 + 59_999);
+        assertThat(reports()).isEmpty();
+        h.setProcessingTime(1_000 + 60_000);
+        assertThat(reports())
+                .singleElement()
+                .satisfies(
+                        r -> {
+                            assertThat(r.getCloseReason())
+                                    .isEqualTo(CloseReason.INACTIVITY_TIMEOUT);
+                            assertThat(r.getExpectedCells()).isNull();
+                        });
+    }
+
+    @Test
+    void activityPushesTheInactivityTimeoutBack() throws Exception {
+        cells("P7", 0, 5, 0.6, "a-cell");
+        h.setProcessingTime(1_000 + 50_000);
+        cells("P7", 5, 6, 0.6, "a-cell");
+        h.setProcessingTime(1_000 + 60_000);
+        assertThat(reports()).isEmpty();
+        h.setProcessingTime(1_000 + 110_000);
+        assertThat(reports()).hasSize(1);
+    }
+
+    @Test
+    void lateCellsAfterTheReportAreIgnoredNotReportedTwice() throws Exception {
+        cells("P8", 0, 60, 0.6, "a-cell");
+        signal(SpecimenSignal.Kind.FINISHED, "P8", 60);
+        int alerts = h.extractOutputValues().size();
+        cells("P8", 60, 200, 0.6, "a-cell");
+        h.setProcessingTime(1_000 + 3_600_000);
+        assertThat(reports()).hasSize(1);
+        assertThat(h.extractOutputValues()).hasSize(alerts);
+    }
+
+    @Test
+    void specimensAreIndependent() throws Exception {
+        for (int i = 0; i < 200; i++) {
+            h.processElement1(
+                    new StreamRecord<>(
+                            MilTestCells.cell("X", i, MilTestCells.typeFor(i, 0.6, "a-cell"))));
+            h.processElement1(new StreamRecord<>(MilTestCells.cell("Y", i, "normal")));
+        }
+        assertThat(h.extractOutputValues())
+                .extracting(AmlAlert::getSpecimenId)
+                .containsExactly("X");
+    }
+}
