@@ -1,0 +1,2 @@
+/** Replaying folders of real crops as if a scanner sent them. */
+package org.bloomstream.ingest.replay;

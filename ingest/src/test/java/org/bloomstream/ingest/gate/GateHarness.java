@@ -1,0 +1,69 @@
+package org.bloomstream.ingest.gate;
+
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.bloomstream.schemas.Topics;
+import org.bloomstream.schemas.avro.CellCrop;
+import org.bloomstream.schemas.avro.DeadLetter;
+
+/**
+ * The ingest gate topology in a {@link TopologyTestDriver}: raw bytes in on {@code cells.raw},
+ * typed records out of {@code cells.accepted} and {@code cells.dead} (read with the registry's
+ * serdes, as every consumer does).
+ */
+public final class GateHarness implements AutoCloseable {
+    private final TopologyTestDriver driver;
+    private final TestInputTopic<byte[], byte[]> raw;
+    private final TestOutputTopic<String, CellCrop> accepted;
+    private final TestOutputTopic<String, DeadLetter> dead;
+    private long nextOffset;
+
+    public GateHarness(GateConfig config) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-gate-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(IngestGate.topology(config), props);
+        raw =
+                driver.createInputTopic(
+                        Topics.CELLS_RAW.name(),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+        accepted =
+                driver.createOutputTopic(
+                        Topics.CELLS_ACCEPTED.name(),
+                        Topics.CELLS_ACCEPTED.keySerde().deserializer(),
+                        Topics.CELLS_ACCEPTED.valueSerde().deserializer());
+        dead =
+                driver.createOutputTopic(
+                        Topics.CELLS_DEAD.name(),
+                        Topics.CELLS_DEAD.keySerde().deserializer(),
+                        Topics.CELLS_DEAD.valueSerde().deserializer());
+    }
+
+    /** Pipes one raw record; returns the offset it got on {@code cells.raw}. */
+    public long send(byte[] key, byte[] value) {
+        raw.pipeInput(key, value);
+        return nextOffset++;
+    }
+
+    /** Drains {@code cells.accepted}. */
+    public List<TestRecord<String, CellCrop>> accepted() {
+        return accepted.readRecordsToList();
+    }
+
+    /** Drains {@code cells.dead}. */
+    public List<TestRecord<String, DeadLetter>> dead() {
+        return dead.readRecordsToList();
+    }
+
+    @Override
+    public void close() {
+        driver.close();
+    }
+}
