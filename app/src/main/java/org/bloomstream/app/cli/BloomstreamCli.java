@@ -1,0 +1,51 @@
+package org.bloomstream.app.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code bloomstream} command line. */
+@Command(
+        name = "bloomstream",
+        mixinStandardHelpOptions = true,
+        version = "bloomstream 0.1.0",
+        description = {
+            "Streaming white-blood-cell classification and AML subtype alerts:",
+            "DinoBloom embeddings on ONNX Runtime, a Flink job, Kafka topics."
+        },
+        subcommands = {
+            DemoCommand.class,
+            JobCommand.class,
+            FixturesCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class BloomstreamCli implements Runnable {
+    static {
+        // DJL sends a telemetry request at engine start unless both are set; no network here.
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** The repository root (set by the launcher), against which the fixture models resolve. */
+    static Path home() {
+        return Path.of(System.getProperty("bloomstream.home", ".")).toAbsolutePath().normalize();
+    }
+
+    public static void main(String[] args) {
+        // Kafka's test kit ships a log4j2.yaml that would win over ours; name ours explicitly
+        // (the launcher does too). Here rather than in a static block, so tests keep theirs.
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "classpath:bloomstream-log4j2.xml");
+        }
+        int code = new CommandLine(new BloomstreamCli()).execute(args);
+        System.exit(code);
+    }
+}

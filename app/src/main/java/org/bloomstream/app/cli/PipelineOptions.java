@@ -1,0 +1,139 @@
+package org.bloomstream.app.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.bloomstream.aggregation.alert.AlertPolicy;
+import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.model.ExecutionConfig;
+import picocli.CommandLine.Option;
+
+/** Job options shared by {@code demo} and {@code job}; turned into one {@link JobConfig}. */
+final class PipelineOptions {
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            description = "Flink operator parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--model",
+            paramLabel = "ONNX",
+            description =
+                    "Embedder ONNX file; its manifest <name>.json must sit next to it"
+                            + " (default: the fixture ViT, models/fixtures/vit-tiny.onnx).")
+    Path model;
+
+    @Option(
+            names = "--head",
+            paramLabel = "JSON",
+            description =
+                    "Cell-type head fitted on that embedder"
+                            + " (default: models/fixtures/vit-tiny-centroids.json).")
+    Path head;
+
+    @Option(
+            names = "--mil",
+            paramLabel = "JSON",
+            description = "MIL model (default: models/fixtures/mil-differential.json).")
+    Path mil;
+
+    @Option(
+            names = "--threads",
+            defaultValue = "0",
+            description =
+                    "ONNX Runtime intra-op threads per subtask; 0 = available cores divided by"
+                            + " the parallelism (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(
+            names = "--batch-size",
+            defaultValue = "16",
+            description = "Micro-batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(
+            names = "--batch-delay-ms",
+            defaultValue = "50",
+            description =
+                    "Longest a crop waits for its batch to fill, in ms (default: ${DEFAULT-VALUE}).")
+    long batchDelayMs;
+
+    @Option(
+            names = "--checkpoint-interval-ms",
+            defaultValue = "1000",
+            description =
+                    "Checkpoint interval in ms; exactly-once outputs become visible at each"
+                            + " checkpoint (default: ${DEFAULT-VALUE}).")
+    long checkpointMs;
+
+    @Option(
+            names = "--emit-embeddings",
+            description = "Publish embedding vectors on cells.classified (default: off).")
+    boolean emitEmbeddings;
+
+    @Option(
+            names = "--min-cells",
+            defaultValue = "50",
+            description =
+                    "No alert before this many cells of a specimen (default: ${DEFAULT-VALUE}).")
+    int minCells;
+
+    @Option(
+            names = "--threshold",
+            defaultValue = "0.9",
+            description = "Subtype probability needed for an alert (default: ${DEFAULT-VALUE}).")
+    double threshold;
+
+    @Option(
+            names = "--stable-updates",
+            defaultValue = "20",
+            description =
+                    "Consecutive cells the subtype must stay above threshold before the alert"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int stableUpdates;
+
+    @Option(
+            names = "--finish-grace-s",
+            defaultValue = "30",
+            description =
+                    "After scan-finished, seconds to wait for missing cells before the final"
+                            + " report (default: ${DEFAULT-VALUE}).")
+    long finishGraceS;
+
+    @Option(
+            names = "--inactivity-timeout-s",
+            defaultValue = "600",
+            description =
+                    "Close a specimen with no activity for this many seconds"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long inactivityS;
+
+    JobConfig toConfig(String bootstrapServers) {
+        Path home = BloomstreamCli.home();
+        int threadsPerTask =
+                threads > 0
+                        ? threads
+                        : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
+        AlertPolicy policy =
+                new AlertPolicy(
+                        minCells,
+                        threshold,
+                        java.util.Map.of(),
+                        stableUpdates,
+                        Duration.ofSeconds(finishGraceS),
+                        Duration.ofSeconds(inactivityS),
+                        5);
+        return JobConfig.defaults(bootstrapServers).toBuilder()
+                .parallelism(parallelism)
+                .embedderModel(model != null ? model : home.resolve(JobConfig.FIXTURE_EMBEDDER))
+                .head(head != null ? head : home.resolve(JobConfig.FIXTURE_HEAD))
+                .milModel(mil != null ? mil : home.resolve(JobConfig.FIXTURE_MIL))
+                .execution(new ExecutionConfig(threadsPerTask))
+                .batch(new BatchPolicy(batchSize, Duration.ofMillis(batchDelayMs)))
+                .checkpointInterval(Duration.ofMillis(checkpointMs))
+                .emitEmbeddings(emitEmbeddings)
+                .alertPolicy(policy)
+                .build();
+    }
+}

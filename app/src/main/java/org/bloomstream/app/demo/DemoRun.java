@@ -1,0 +1,284 @@
+package org.bloomstream.app.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.bloomstream.app.embedded.EmbeddedRuntime;
+import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.ingest.feed.Emission;
+import org.bloomstream.ingest.feed.FeedProducer;
+import org.bloomstream.ingest.replay.LabelledFolder;
+import org.bloomstream.ingest.synthetic.SpecimenProfile;
+import org.bloomstream.ingest.synthetic.SyntheticScanner;
+import org.bloomstream.schemas.avro.AmlAlert;
+import org.bloomstream.schemas.avro.SpecimenReport;
+
+/**
+ * The demo: starts the embedded runtime, feeds it a synthetic scanner room (or a folder of real
+ * crops), follows the outputs until every crop is accounted for and every specimen reported, and
+ * prints a summary whose last line is {@code SUMMARY {json}}.
+ */
+public final class DemoRun {
+
+    /**
+     * @param seed synthetic scanner seed
+     * @param specimens synthetic specimens
+     * @param cellsPerSpecimen crops per synthetic specimen
+     * @param badFraction fraction of broken synthetic crops
+     * @param rate emissions per second, 0 for unpaced
+     * @param cropsDir replay this labelled folder instead of the synthetic scanner
+     * @param timeout give up after this long
+     * @param workDir where the broker and gate keep their files (deleted at the end)
+     * @param job the job configuration given the broker address
+     */
+    public record Options(
+            long seed,
+            int specimens,
+            int cellsPerSpecimen,
+            double badFraction,
+            double rate,
+            Path cropsDir,
+            Duration timeout,
+            Path workDir,
+            Function<String, JobConfig> job) {}
+
+    /** The outcome; {@link #ok()} decides the exit code. */
+    public record Result(Map<String, Object> summary, boolean ok) {}
+
+    private final Options options;
+    private final PrintStream out;
+
+    public DemoRun(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    public Result run() throws Exception {
+        long t0 = System.nanoTime();
+        Iterable<Emission> feed;
+        Map<String, String> truth = new LinkedHashMap<>();
+        long cropsExpected;
+        int specimens;
+        if (options.cropsDir() != null) {
+            LabelledFolder folder = LabelledFolder.open(options.cropsDir(), Instant.now());
+            feed = folder;
+            cropsExpected = folder.crops();
+            specimens = folder.specimens().size();
+            out.printf(
+                    "replaying %d crops of %d specimens from %s%n",
+                    cropsExpected, specimens, options.cropsDir());
+        } else {
+            SyntheticScanner scanner =
+                    new SyntheticScanner(
+                            SyntheticScanner.Config.of(
+                                            options.seed(),
+                                            options.specimens(),
+                                            options.cellsPerSpecimen())
+                                    .withBadFraction(options.badFraction())
+                                    .withStartTime(Instant.now()));
+            scanner.specimens().forEach((id, p) -> truth.put(id, p.label()));
+            feed = scanner;
+            cropsExpected = scanner.totalCrops();
+            specimens = options.specimens();
+            out.printf(
+                    "synthetic scanner: %d specimens x %d crops (seed %d, %.1f%% broken on purpose)%n",
+                    specimens,
+                    options.cellsPerSpecimen(),
+                    options.seed(),
+                    options.badFraction() * 100);
+        }
+
+        out.println("starting embedded Kafka (KRaft), ingest gate and Flink MiniCluster ...");
+        Files.createDirectories(options.workDir());
+        ExecutorService feeder = Executors.newSingleThreadExecutor();
+        try (EmbeddedRuntime runtime =
+                        EmbeddedRuntime.start(
+                                new EmbeddedRuntime.Options(
+                                        4, options.job(), true, options.workDir()));
+                OutputTally tally = new OutputTally(runtime.bootstrapServers());
+                FeedProducer producer = new FeedProducer(runtime.bootstrapServers())) {
+            JobConfig cfg = runtime.jobConfig();
+            out.printf(
+                    "broker %s | job parallelism %d | embedder %s | batch %d / %d ms%n",
+                    runtime.bootstrapServers(),
+                    cfg.parallelism(),
+                    cfg.embedderModel().getFileName(),
+                    cfg.batch().maxBatch(),
+                    cfg.batch().maxDelay().toMillis());
+            AtomicLong emitted = new AtomicLong();
+            Future<FeedProducer.Sent> sending =
+                    feeder.submit(() -> producer.send(feed, options.rate(), emitted::set));
+
+            long deadline = System.nanoTime() + options.timeout().toNanos();
+            FeedProducer.Sent sent = null;
+            OutputTally.Snapshot s;
+            long lastPrint = 0;
+            while (true) {
+                if (sent == null && sending.isDone()) {
+                    sent = sending.get();
+                }
+                runtime.checkJobAlive();
+                s = tally.snapshot();
+                long now = System.nanoTime();
+                boolean done =
+                        sent != null
+                                && s.classified() + s.deadCrops() >= sent.cropsIn()
+                                && s.reports().size() >= specimens;
+                if (done || now - lastPrint > 2_000_000_000L) {
+                    lastPrint = now;
+                    out.printf(
+                            Locale.ROOT,
+                            "[%6.1fs] sent %d/%d crops | classified %d | dead letters %d | alerts %d | reports %d/%d%n",
+                            (now - t0) / 1e9,
+                            emitted.get(),
+                            cropsExpected,
+                            s.classified(),
+                            s.deadCrops(),
+                            s.alerts().size(),
+                            s.reports().size(),
+                            specimens);
+                }
+                if (done) {
+                    break;
+                }
+                if (now > deadline) {
+                    out.printf("timed out after %s%n", options.timeout());
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            long cellsIn = sent != null ? sent.cropsIn() : emitted.get();
+            double wall = (System.nanoTime() - t0) / 1e9;
+            printSpecimens(s, truth);
+            Map<String, Object> summary = summary(s, truth, cellsIn, specimens, wall);
+            boolean ok =
+                    cellsIn == s.classified() + s.deadCrops()
+                            && s.duplicateCells() == 0
+                            && s.duplicateReports() == 0
+                            && s.reports().size() == specimens;
+            if (!ok) {
+                out.println("NOT OK: some crops or specimens are unaccounted for, or doubled");
+            }
+            return new Result(summary, ok);
+        } finally {
+            feeder.shutdownNow();
+            feeder.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private void printSpecimens(OutputTally.Snapshot s, Map<String, String> truth) {
+        Map<String, AmlAlert> firstAlert = new LinkedHashMap<>();
+        for (AmlAlert a : s.alerts()) {
+            firstAlert.putIfAbsent(a.getSpecimenId(), a);
+        }
+        int shown = 0;
+        out.printf(
+                "%n%-16s %-15s %-15s %6s %6s  %s%n",
+                "specimen", "truth", "call", "p", "cells", "first alert");
+        for (SpecimenReport r : s.reports().values()) {
+            if (shown++ >= 20) {
+                out.printf("... and %d more specimens%n", s.reports().size() - 20);
+                break;
+            }
+            float p =
+                    r.getProbabilities().stream()
+                            .filter(lp -> lp.getLabel().equals(r.getCall()))
+                            .map(lp -> lp.getProbability())
+                            .findFirst()
+                            .orElse(0f);
+            AmlAlert a = firstAlert.get(r.getSpecimenId());
+            out.printf(
+                    Locale.ROOT,
+                    "%-16s %-15s %-15s %6.3f %6d  %s%n",
+                    r.getSpecimenId(),
+                    truth.getOrDefault(r.getSpecimenId(), "-"),
+                    r.getCall(),
+                    p,
+                    r.getCellCount(),
+                    a == null ? "-" : a.getSubtype() + " after " + a.getCellCount() + " cells");
+        }
+        out.println();
+        if (!s.deadByReason().isEmpty()) {
+            out.println("dead letters by reason: " + s.deadByReason());
+        }
+        out.println("cell types: " + s.cellTypes());
+    }
+
+    private Map<String, Object> summary(
+            OutputTally.Snapshot s,
+            Map<String, String> truth,
+            long cellsIn,
+            int specimens,
+            double wall) {
+        long alertedSubtype = 0;
+        long alertedControls = 0;
+        long correctAlerts = 0;
+        java.util.Set<String> alerted = new java.util.HashSet<>();
+        for (AmlAlert a : s.alerts()) {
+            if (!alerted.add(a.getSpecimenId())) {
+                continue;
+            }
+            String t = truth.get(a.getSpecimenId());
+            if (t == null) {
+                continue;
+            }
+            if (t.equals(SpecimenProfile.CONTROL.label())) {
+                alertedControls++;
+            } else {
+                alertedSubtype++;
+                if (t.equals(a.getSubtype())) {
+                    correctAlerts++;
+                }
+            }
+        }
+        long correctCalls = 0;
+        for (SpecimenReport r : s.reports().values()) {
+            if (r.getCall().equals(truth.get(r.getSpecimenId()))) {
+                correctCalls++;
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cells_in", cellsIn);
+        m.put("cells_classified", s.classified());
+        m.put("dead_letters", s.deadCrops());
+        m.put("duplicates", s.duplicateCells());
+        m.put("specimens", specimens);
+        m.put("alerts", s.alerts().size());
+        m.put("reports", s.reports().size());
+        if (!truth.isEmpty()) {
+            long subtypeSpecimens =
+                    truth.values().stream()
+                            .filter(t -> !t.equals(SpecimenProfile.CONTROL.label()))
+                            .count();
+            m.put("subtype_specimens", subtypeSpecimens);
+            m.put("subtype_specimens_alerted", alertedSubtype);
+            m.put("alerts_with_correct_subtype", correctAlerts);
+            m.put("controls_alerted", alertedControls);
+            m.put("reports_with_correct_call", correctCalls);
+        }
+        if (s.withReference() > 0) {
+            m.put("cells_with_reference_label", s.withReference());
+            m.put("cells_agreeing_with_reference_label", s.agreeWithReference());
+        }
+        m.put("dead_letters_by_reason", s.deadByReason());
+        m.put("wall_seconds", Math.round(wall * 10) / 10.0);
+        m.put("cells_per_second", Math.round(s.classified() / wall * 10) / 10.0);
+        return m;
+    }
+
+    public static String summaryLine(Map<String, Object> summary) throws Exception {
+        return "SUMMARY " + new ObjectMapper().writeValueAsString(summary);
+    }
+}

@@ -1,0 +1,182 @@
+package org.bloomstream.app.job;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.bloomstream.aggregation.SpecimenMilFunction;
+import org.bloomstream.aggregation.SpecimenSignal;
+import org.bloomstream.aggregation.mil.DifferentialMilModel;
+import org.bloomstream.aggregation.signals.DeadLetterSignals;
+import org.bloomstream.aggregation.signals.ScanEventSignals;
+import org.bloomstream.inference.batch.MicroBatchEmbedder;
+import org.bloomstream.inference.decode.CropDecodeFunction;
+import org.bloomstream.inference.model.EmbedderFactory;
+import org.bloomstream.inference.model.EmbedderManifest;
+import org.bloomstream.inference.types.DecodedCrop;
+import org.bloomstream.inference.types.EmbeddedCell;
+import org.bloomstream.inference.typing.CellTyper;
+import org.bloomstream.inference.typing.CentroidHead;
+import org.bloomstream.schemas.DeadLetters;
+import org.bloomstream.schemas.SourceRecord;
+import org.bloomstream.schemas.Topics;
+import org.bloomstream.schemas.avro.AmlAlert;
+import org.bloomstream.schemas.avro.ClassifiedCell;
+import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.SpecimenReport;
+
+/**
+ * The one Flink job: accepted crops in; classified cells, AML alerts, specimen reports and dead
+ * letters out.
+ *
+ * <pre>
+ * cells.accepted ─► decode-resize ─► micro-batch-embed ─► cell-type ─┬─► cells.classified
+ *                                                                    └─► keyBy(specimen) ─┐
+ * scans.events ─► scan-signals ─┐                                                         ▼
+ * cells.dead ──► lost-cells ────┴─► keyBy(specimen) ─────────────────────────────► specimen-mil
+ *                                                          alerts.aml ◄─┤ specimens.reports ◄─┘
+ * </pre>
+ *
+ * Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
+ * production ones, tests can supply others and run the very same topology.
+ */
+public final class BloomstreamJob {
+    private final JobConfig config;
+    private final Source<SourceRecord, ?, ?> crops;
+    private final Source<SourceRecord, ?, ?> scanEvents;
+    private final Source<SourceRecord, ?, ?> deadLetters;
+    private final Sink<ClassifiedCell> classifiedSink;
+    private final Sink<AmlAlert> alertSink;
+    private final Sink<SpecimenReport> reportSink;
+    private final Sink<DeadLetter> deadSink;
+
+    public BloomstreamJob(
+            JobConfig config,
+            Source<SourceRecord, ?, ?> crops,
+            Source<SourceRecord, ?, ?> scanEvents,
+            Source<SourceRecord, ?, ?> deadLetters,
+            Sink<ClassifiedCell> classifiedSink,
+            Sink<AmlAlert> alertSink,
+            Sink<SpecimenReport> reportSink,
+            Sink<DeadLetter> deadSink) {
+        this.config = config;
+        this.crops = crops;
+        this.scanEvents = scanEvents;
+        this.deadLetters = deadLetters;
+        this.classifiedSink = classifiedSink;
+        this.alertSink = alertSink;
+        this.reportSink = reportSink;
+        this.deadSink = deadSink;
+    }
+
+    /** The job on the registry's Kafka topics. */
+    public static BloomstreamJob kafka(JobConfig config) {
+        KafkaEndpoints k = new KafkaEndpoints(config);
+        return new BloomstreamJob(
+                config,
+                k.source(Topics.CELLS_ACCEPTED),
+                k.source(Topics.SCAN_EVENTS),
+                k.source(Topics.CELLS_DEAD),
+                k.sink(Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId),
+                k.sink(Topics.ALERTS_AML, AmlAlert::getSpecimenId),
+                k.sink(Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId),
+                k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf));
+    }
+
+    /** Loaded once on the client, checked against each other, shipped with the job graph. */
+    record Models(EmbedderManifest embedder, CentroidHead head, DifferentialMilModel mil) {}
+
+    /** Reads and cross-checks the models, failing fast with a message that names the files. */
+    static Models loadModels(JobConfig config) {
+        try {
+            EmbedderManifest manifest = EmbedderManifest.forModel(config.embedderModel());
+            CentroidHead head = CentroidHead.read(config.head());
+            head.checkCompatible(manifest.modelId(), manifest.embeddingDim());
+            DifferentialMilModel mil = DifferentialMilModel.read(config.milModel());
+            mil.checkCellTypes(head.classes());
+            return new Models(manifest, head, mil);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Wires the topology into {@code env}. */
+    public void build(StreamExecutionEnvironment env) {
+        Models models = loadModels(config);
+        env.setParallelism(config.parallelism());
+        env.enableCheckpointing(
+                config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+
+        SingleOutputStreamOperator<DecodedCrop> decoded =
+                env.fromSource(crops, WatermarkStrategy.noWatermarks(), "accepted-crops")
+                        .uid("source-accepted-crops")
+                        .process(
+                                new CropDecodeFunction(
+                                        models.embedder().imageSize(), config.imageLimits()))
+                        .name("decode-resize")
+                        .uid("decode-resize");
+
+        SingleOutputStreamOperator<EmbeddedCell> embedded =
+                decoded.transform(
+                                "micro-batch-embed",
+                                TypeInformation.of(EmbeddedCell.class),
+                                new MicroBatchEmbedder(
+                                        EmbedderFactory.onnx(
+                                                config.embedderModel(), config.execution()),
+                                        config.batch()))
+                        .uid("micro-batch-embed");
+
+        SingleOutputStreamOperator<ClassifiedCell> classified =
+                embedded.map(new CellTyper(models.head())).name("cell-type").uid("cell-type");
+
+        classified
+                .map(new WireCell(config.emitEmbeddings()))
+                .name("wire-cell")
+                .uid("wire-cell")
+                .sinkTo(classifiedSink)
+                .name("sink-classified")
+                .uid("sink-classified");
+
+        SingleOutputStreamOperator<SpecimenSignal> scans =
+                env.fromSource(scanEvents, WatermarkStrategy.noWatermarks(), "scan-events")
+                        .uid("source-scan-events")
+                        .process(new ScanEventSignals())
+                        .name("scan-signals")
+                        .uid("scan-signals");
+        DataStream<SpecimenSignal> lost =
+                env.fromSource(deadLetters, WatermarkStrategy.noWatermarks(), "dead-letters")
+                        .uid("source-dead-letters")
+                        .flatMap(new DeadLetterSignals())
+                        .name("lost-cells")
+                        .uid("lost-cells");
+
+        SingleOutputStreamOperator<AmlAlert> alerts =
+                classified
+                        .keyBy(c -> c.getSpecimenId(), Types.STRING)
+                        .connect(scans.union(lost).keyBy(s -> s.specimenId, Types.STRING))
+                        .process(new SpecimenMilFunction(models.mil(), config.alertPolicy()))
+                        .name("specimen-mil")
+                        .uid("specimen-mil");
+
+        alerts.sinkTo(alertSink).name("sink-alerts").uid("sink-alerts");
+        alerts.getSideOutput(SpecimenMilFunction.REPORTS)
+                .sinkTo(reportSink)
+                .name("sink-reports")
+                .uid("sink-reports");
+
+        decoded.getSideOutput(CropDecodeFunction.DEAD)
+                .union(
+                        embedded.getSideOutput(MicroBatchEmbedder.DEAD),
+                        scans.getSideOutput(ScanEventSignals.DEAD))
+                .sinkTo(deadSink)
+                .name("sink-dead-letters")
+                .uid("sink-dead-letters");
+    }
+}

@@ -1,0 +1,209 @@
+package org.bloomstream.app.job;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.bloomstream.aggregation.alert.AlertPolicy;
+import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.image.ImageLimits;
+import org.bloomstream.inference.model.ExecutionConfig;
+
+/**
+ * Everything the Flink job needs, parsed once (by the CLI or a test) and immutable afterwards.
+ * {@link #defaults(String)} documents the defaults; {@link Builder} changes them. Not shipped to
+ * the task managers: operators receive only the pieces they need.
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param groupId consumer group of the job's Kafka sources
+ * @param transactionalIdPrefix prefix of the Kafka sink transactions; unique per job deployment
+ * @param parallelism operator parallelism
+ * @param checkpointInterval checkpoint interval: with exactly-once, also the latency floor of
+ *     everything the job writes to Kafka
+ * @param guarantee Kafka sink delivery guarantee
+ * @param embedderModel the ONNX embedder (its manifest sits next to it)
+ * @param execution ONNX Runtime settings
+ * @param batch micro-batching policy
+ * @param head cell-type head file
+ * @param milModel MIL model file
+ * @param alertPolicy alert and specimen-closing policy
+ * @param imageLimits what a decodable crop may be
+ * @param emitEmbeddings whether {@code cells.classified} carries the embedding vectors
+ */
+public record JobConfig(
+        String bootstrapServers,
+        String groupId,
+        String transactionalIdPrefix,
+        int parallelism,
+        Duration checkpointInterval,
+        DeliveryGuarantee guarantee,
+        Path embedderModel,
+        ExecutionConfig execution,
+        BatchPolicy batch,
+        Path head,
+        Path milModel,
+        AlertPolicy alertPolicy,
+        ImageLimits imageLimits,
+        boolean emitEmbeddings) {
+
+    /** The fixture models shipped in the repository, relative to its root. */
+    public static final Path FIXTURE_EMBEDDER = Path.of("models/fixtures/vit-tiny.onnx");
+
+    public static final Path FIXTURE_HEAD = Path.of("models/fixtures/vit-tiny-centroids.json");
+    public static final Path FIXTURE_MIL = Path.of("models/fixtures/mil-differential.json");
+
+    public JobConfig {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("parallelism must be >= 1");
+        }
+        if (checkpointInterval.toMillis() < 10) {
+            throw new IllegalArgumentException("checkpointInterval must be at least 10 ms");
+        }
+    }
+
+    /**
+     * Defaults: group {@code bloomstream-job}, parallelism 2, checkpoints every 2 s, exactly-once
+     * sinks, the fixture models, batches of 16 crops or 50 ms, ORT choosing its thread count, the
+     * default alert policy and image limits, no embeddings on the wire.
+     */
+    public static JobConfig defaults(String bootstrapServers) {
+        return new JobConfig(
+                bootstrapServers,
+                "bloomstream-job",
+                "bloomstream",
+                2,
+                Duration.ofSeconds(2),
+                DeliveryGuarantee.EXACTLY_ONCE,
+                FIXTURE_EMBEDDER,
+                ExecutionConfig.DEFAULT,
+                BatchPolicy.DEFAULT,
+                FIXTURE_HEAD,
+                FIXTURE_MIL,
+                AlertPolicy.DEFAULT,
+                ImageLimits.DEFAULT,
+                false);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Copy-and-change for the few settings callers override. */
+    public static final class Builder {
+        private String bootstrapServers;
+        private String groupId;
+        private String transactionalIdPrefix;
+        private int parallelism;
+        private Duration checkpointInterval;
+        private DeliveryGuarantee guarantee;
+        private Path embedderModel;
+        private ExecutionConfig execution;
+        private BatchPolicy batch;
+        private Path head;
+        private Path milModel;
+        private AlertPolicy alertPolicy;
+        private ImageLimits imageLimits;
+        private boolean emitEmbeddings;
+
+        private Builder(JobConfig c) {
+            bootstrapServers = c.bootstrapServers;
+            groupId = c.groupId;
+            transactionalIdPrefix = c.transactionalIdPrefix;
+            parallelism = c.parallelism;
+            checkpointInterval = c.checkpointInterval;
+            guarantee = c.guarantee;
+            embedderModel = c.embedderModel;
+            execution = c.execution;
+            batch = c.batch;
+            head = c.head;
+            milModel = c.milModel;
+            alertPolicy = c.alertPolicy;
+            imageLimits = c.imageLimits;
+            emitEmbeddings = c.emitEmbeddings;
+        }
+
+        public Builder groupId(String v) {
+            groupId = v;
+            return this;
+        }
+
+        public Builder transactionalIdPrefix(String v) {
+            transactionalIdPrefix = v;
+            return this;
+        }
+
+        public Builder parallelism(int v) {
+            parallelism = v;
+            return this;
+        }
+
+        public Builder checkpointInterval(Duration v) {
+            checkpointInterval = v;
+            return this;
+        }
+
+        public Builder guarantee(DeliveryGuarantee v) {
+            guarantee = v;
+            return this;
+        }
+
+        public Builder embedderModel(Path v) {
+            embedderModel = v;
+            return this;
+        }
+
+        public Builder execution(ExecutionConfig v) {
+            execution = v;
+            return this;
+        }
+
+        public Builder batch(BatchPolicy v) {
+            batch = v;
+            return this;
+        }
+
+        public Builder head(Path v) {
+            head = v;
+            return this;
+        }
+
+        public Builder milModel(Path v) {
+            milModel = v;
+            return this;
+        }
+
+        public Builder alertPolicy(AlertPolicy v) {
+            alertPolicy = v;
+            return this;
+        }
+
+        public Builder imageLimits(ImageLimits v) {
+            imageLimits = v;
+            return this;
+        }
+
+        public Builder emitEmbeddings(boolean v) {
+            emitEmbeddings = v;
+            return this;
+        }
+
+        public JobConfig build() {
+            return new JobConfig(
+                    bootstrapServers,
+                    groupId,
+                    transactionalIdPrefix,
+                    parallelism,
+                    checkpointInterval,
+                    guarantee,
+                    embedderModel,
+                    execution,
+                    batch,
+                    head,
+                    milModel,
+                    alertPolicy,
+                    imageLimits,
+                    emitEmbeddings);
+        }
+    }
+}

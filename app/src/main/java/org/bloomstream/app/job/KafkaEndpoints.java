@@ -1,0 +1,59 @@
+package org.bloomstream.app.job;
+
+import java.util.Properties;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.util.function.SerializableFunction;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.schemas.SourceRecord;
+import org.bloomstream.schemas.Topic;
+
+/** Builds the job's Kafka sources and sinks from the topic registry and the job config. */
+public final class KafkaEndpoints {
+    private final JobConfig config;
+
+    public KafkaEndpoints(JobConfig config) {
+        this.config = config;
+    }
+
+    /** A source of unparsed records; starts at committed offsets, else at the beginning. */
+    public KafkaSource<SourceRecord> source(Topic<String, ?> topic) {
+        return KafkaSource.<SourceRecord>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(topic.name())
+                .setGroupId(config.groupId())
+                .setStartingOffsets(
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new SourceRecordDeserializer())
+                // Only what upstream transactions committed (the gate writes exactly-once).
+                .setProperty("isolation.level", "read_committed")
+                .setProperty(
+                        "max.partition.fetch.bytes",
+                        String.valueOf(ClientSettings.MAX_RECORD_BYTES))
+                .setProperty("partition.discovery.interval.ms", "10000")
+                .build();
+    }
+
+    public <V> KafkaSink<V> sink(Topic<String, V> topic, SerializableFunction<V, String> key) {
+        Properties producer = new Properties();
+        // Must stay below the broker's transaction.max.timeout.ms, or the job loops on
+        // InitProducerId errors.
+        producer.setProperty("transaction.timeout.ms", "60000");
+        producer.setProperty("compression.type", "lz4");
+        producer.setProperty("max.request.size", String.valueOf(ClientSettings.MAX_RECORD_BYTES));
+        return KafkaSink.<V>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setRecordSerializer(new TopicSerializer<>(topic, key))
+                .setDeliveryGuarantee(config.guarantee())
+                .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + topic.name())
+                .setKafkaProducerConfig(producer)
+                .build();
+    }
+
+    public DeliveryGuarantee guarantee() {
+        return config.guarantee();
+    }
+}

@@ -1,0 +1,149 @@
+package org.bloomstream.app.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bloomstream.aggregation.alert.AlertPolicy;
+import org.bloomstream.app.demo.OutputTally;
+import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.model.ExecutionConfig;
+import org.bloomstream.ingest.feed.Emission;
+import org.bloomstream.ingest.feed.FeedProducer;
+import org.bloomstream.ingest.synthetic.SpecimenProfile;
+import org.bloomstream.ingest.synthetic.SyntheticScanner;
+import org.bloomstream.schemas.avro.AmlAlert;
+import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.SpecimenReport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole system on a real embedded KRaft broker and a Flink MiniCluster at parallelism 2:
+ * synthetic specimens in (a few crops broken on purpose), and every output checked against the
+ * scanner's ground truth, read back with read_committed consumers.
+ */
+class EndToEndTest {
+
+    static JobConfig config(String bootstrap, Path home) {
+        return JobConfig.defaults(bootstrap).toBuilder()
+                .parallelism(2)
+                .checkpointInterval(Duration.ofMillis(500))
+                .embedderModel(home.resolve(JobConfig.FIXTURE_EMBEDDER))
+                .head(home.resolve(JobConfig.FIXTURE_HEAD))
+                .milModel(home.resolve(JobConfig.FIXTURE_MIL))
+                .execution(new ExecutionConfig(1))
+                .batch(new BatchPolicy(16, Duration.ofMillis(20)))
+                .transactionalIdPrefix("e2e-" + System.nanoTime())
+                .alertPolicy(
+                        new AlertPolicy(
+                                50,
+                                0.9,
+                                Map.of(),
+                                20,
+                                Duration.ofSeconds(20),
+                                Duration.ofMinutes(5),
+                                5))
+                .build();
+    }
+
+    static Path home() {
+        return Path.of(System.getProperty("bloomstream.home", "..")).toAbsolutePath().normalize();
+    }
+
+    @Test
+    void everyCellIsClassifiedOrDeadLetteredExactlyOnceAndOnlySubtypesAlert(@TempDir Path dir)
+            throws Exception {
+        SyntheticScanner scanner =
+                new SyntheticScanner(
+                        SyntheticScanner.Config.of(7, 10, 120)
+                                .withBadFraction(0.03)
+                                .withStartTime(Instant.now()));
+        List<Emission> emissions = scanner.toList();
+        Set<String> goodIds = new HashSet<>();
+        Set<String> badIds = new HashSet<>();
+        for (Emission e : emissions) {
+            if (e.type() == Emission.Type.CROP) {
+                goodIds.add(e.cellId());
+            } else if (e.type() == Emission.Type.BAD_CROP) {
+                badIds.add(e.cellId());
+            }
+        }
+        assertThat(badIds).as("the run must exercise dead-lettering").isNotEmpty();
+        Map<String, SpecimenProfile> truth = scanner.specimens();
+
+        try (EmbeddedRuntime rt =
+                        EmbeddedRuntime.start(
+                                new EmbeddedRuntime.Options(
+                                        4, b -> config(b, home()), false, dir.resolve("rt")));
+                OutputTally tally = new OutputTally(rt.bootstrapServers());
+                FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
+            FeedProducer.Sent sent = producer.send(emissions, 0, null);
+            assertThat(sent.cropsIn()).isEqualTo(1200);
+
+            OutputTally.Snapshot s = tally.snapshot();
+            long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+            while (s.classified() + s.deadCrops() < 1200 || s.reports().size() < 10) {
+                assertThat(System.nanoTime())
+                        .as(
+                                "pipeline did not finish in time: "
+                                        + s.classified()
+                                        + " classified, "
+                                        + s.deadCrops()
+                                        + " dead, "
+                                        + s.reports().size()
+                                        + " reports")
+                        .isLessThan(deadline);
+                rt.checkJobAlive();
+                Thread.sleep(200);
+                s = tally.snapshot();
+            }
+            // Give any duplicate a chance to show up: one more checkpoint's worth of output.
+            Thread.sleep(1500);
+            s = tally.snapshot();
+
+            assertThat(s.duplicateCells()).isZero();
+            assertThat(s.classifiedIds()).isEqualTo(goodIds);
+            Set<String> deadIds =
+                    s.deadLetters().stream()
+                            .map(DeadLetter::getCellId)
+                            .filter(id -> id != null)
+                            .collect(Collectors.toSet());
+            assertThat(badIds).containsAll(deadIds);
+            assertThat(s.deadCrops()).isEqualTo(badIds.size());
+
+            assertThat(s.duplicateReports()).isZero();
+            assertThat(s.reports().keySet()).isEqualTo(truth.keySet());
+            for (SpecimenReport r : s.reports().values()) {
+                assertThat(r.getCellCount() + r.getDeadLetteredCells())
+                        .as("report of %s accounts for every crop", r.getSpecimenId())
+                        .isEqualTo(120);
+                assertThat(r.getCall()).isEqualTo(truth.get(r.getSpecimenId()).label());
+            }
+
+            Map<String, String> firstAlert = new HashMap<>();
+            for (AmlAlert a : s.alerts()) {
+                firstAlert.putIfAbsent(a.getSpecimenId(), a.getSubtype());
+            }
+            Set<String> subtypeSpecimens =
+                    truth.entrySet().stream()
+                            .filter(e -> !e.getValue().isControl())
+                            .map(Map.Entry::getKey)
+                            .collect(Collectors.toSet());
+            assertThat(firstAlert.keySet()).isEqualTo(subtypeSpecimens);
+            firstAlert.forEach(
+                    (specimen, subtype) ->
+                            assertThat(subtype).isEqualTo(truth.get(specimen).label()));
+            assertThat(s.alerts().stream().map(AmlAlert::getAlertId).distinct().count())
+                    .isEqualTo(s.alerts().size());
+        }
+    }
+}
