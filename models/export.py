@@ -26,6 +26,9 @@ outputs (for --out DIR/STEM.onnx):
   DIR/STEM.onnx.data     all weights, only when external data is used (ViT-g)
   DIR/STEM.json          manifest (format bloomstream-embedder/1) read by the Java pipeline
   DIR/STEM.golden.json   torch embeddings of 4 formula-defined inputs for the Java ONNX parity test
+  DIR/STEM.crops/        reference crops (PNG, JPEG; several sizes) written by the exporter
+  DIR/STEM.crops.json    their PyTorch embeddings after the reference preprocessing (PIL RGB,
+                         resize 224 BILINEAR, /255, ImageNet mean/std), for the Java parity test
 
 examples:
   # the test fixture shipped in the repository (byte-identical on every run)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from . import checkpoint as ckpt
+from . import reference
 from .vit import (IMAGE_SIZE, IMAGENET_MEAN, IMAGENET_STD, PATCH_SIZE, Uint8Normalize, build_model,
                   init_random_weights, param_bytes)
 
@@ -259,4 +260,15 @@ def run_export(*, arch: str, out: Path, random_weights: bool = False, seed: int 
     }
     golden_path = out.with_suffix(".golden.json")
     _write_json(golden_path, golden)
+
+    # Real files through the reference preprocessing: the Java decode/resize/normalise/embed path
+    # must reproduce these embeddings (the formula inputs above check the graph alone).
+    crops_dir = out.with_suffix(".crops")
+    crops = {
+        "modelId": mid,
+        "preprocessing": "PIL Image.open -> convert('RGB') -> resize((224, 224), BILINEAR) -> /255 -> "
+                         "(x - mean) / std, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)",
+        "crops": reference.write_reference_crops(module, uint8_input, crops_dir),
+    }
+    _write_json(out.with_suffix(".crops.json"), crops)
     return ExportResult(out, manifest_path, golden_path, manifest)

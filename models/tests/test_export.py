@@ -274,3 +274,31 @@ def test_help_documents_every_option():
         assert opt in r.stdout
     for arch in ["vit_tiny", "vit_s14", "vit_b14", "vit_l14", "vit_g14"]:
         assert arch in r.stdout
+
+
+# --- reference crops for the Java golden-parity test ----------------------------------------
+
+def test_reference_crops_match_committed(fresh):
+    """The committed crops and their embeddings are what the exporter writes now."""
+    committed = json.loads(FIXTURE.with_suffix(".crops.json").read_text())
+    now = json.loads(fresh.with_suffix(".crops.json").read_text())
+    assert [c["file"] for c in now["crops"]] == [c["file"] for c in committed["crops"]]
+    for a, b in zip(committed["crops"], now["crops"]):
+        assert a["resizedSha256"] == b["resizedSha256"], a["file"]
+        assert sha256(FIXTURE.with_suffix(".crops") / a["file"]) == sha256(fresh.with_suffix(".crops") / a["file"])
+        assert max(abs(x - y) for x, y in zip(a["embedding"], b["embedding"])) < 1e-6
+
+
+def test_reference_crops_cover_png_and_jpeg_up_and_down_scaling():
+    committed = json.loads(FIXTURE.with_suffix(".crops.json").read_text())
+    files = [c["file"] for c in committed["crops"]]
+    assert any(f.endswith(".png") for f in files) and any(f.endswith(".jpg") for f in files)
+    from PIL import Image
+    sizes = [Image.open(FIXTURE.with_suffix(".crops") / f).size for f in files]
+    assert any(w < 224 for w, _ in sizes) and any(w > 224 for w, _ in sizes)
+    # The reference preprocessing reproduces the committed resize on every file.
+    from bloomstream_models.reference import reference_preprocess
+    import hashlib
+    for c in committed["crops"]:
+        _, raw = reference_preprocess(FIXTURE.with_suffix(".crops") / c["file"])
+        assert hashlib.sha256(raw).hexdigest() == c["resizedSha256"]
