@@ -4,6 +4,7 @@ import java.time.Instant;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics separate the three things a dynamic batcher trades (Triton reports the same split):
  * {@code batchSize}, {@code queueMicros} (time a crop waited in the buffer) and {@code
- * computeMicros} (model time per batch).
+ * computeMicros} (model time per batch); plus {@code cropsPerSecond} and the execution provider
+ * actually in use ({@code executionProviderInfo}, labelled by provider).
  *
  * <p>Cells whose embedding is not finite, and whole batches the model fails on, go to {@link
  * #DEAD}: a poisoned crop must not stop the job, and replaying it from its source coordinates is
@@ -93,8 +95,10 @@ public class MicroBatchEmbedder extends AbstractStreamOperator<EmbeddedCell>
         batchSize = g.histogram("batchSize", new DescriptiveStatisticsHistogram(1024));
         queueMicros = g.histogram("queueMicros", new DescriptiveStatisticsHistogram(1024));
         computeMicros = g.histogram("computeMicros", new DescriptiveStatisticsHistogram(1024));
+        g.meter("cropsPerSecond", new MeterView(cellsEmbedded));
         String provider = embedder.provider();
-        g.gauge("executionProvider", () -> provider);
+        // Prometheus takes numbers only: the provider is a label on a constant 1.
+        g.addGroup("provider", provider).gauge("executionProviderInfo", () -> 1);
         LOG.info(
                 "embedder {} (dim {}) on {}, batch {} / {} ms",
                 embedder.modelId(),

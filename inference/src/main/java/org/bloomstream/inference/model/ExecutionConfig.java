@@ -3,18 +3,105 @@ package org.bloomstream.inference.model;
 import java.io.Serializable;
 
 /**
- * How ONNX Runtime runs the embedder. This version runs on CPU only; the CUDA and TensorRT
- * providers are the DinoBloom serving issue's work.
+ * Where and how ONNX Runtime runs the embedder.
  *
- * @param intraOpThreads threads inside one operator; 0 lets ORT choose (all cores). On a shared
- *     machine set it to cores / subtasks, or subtasks fight over the same cores.
+ * @param provider CPU, CUDA or TensorRT
+ * @param intraOpThreads CPU threads inside one operator; 0 lets ORT choose (all cores). With
+ *     several subtasks on one machine, give each cores / subtasks, or they fight over the cores
+ * @param deviceId CUDA device for CUDA and TensorRT
+ * @param fp16 TensorRT: build fp16 engines
+ * @param engineCacheDir TensorRT: where built engines are cached (building one takes minutes for
+ *     ViT-L/G; the cache makes restarts fast); null disables the cache
+ * @param minBatch TensorRT optimisation profile: smallest batch
+ * @param optBatch TensorRT optimisation profile: the batch TensorRT tunes for (the micro-batch
+ *     size)
+ * @param maxBatch TensorRT optimisation profile: largest batch
+ * @param fallbackToCpu when the provider is not available (CPU-only ORT jar, no GPU, missing CUDA
+ *     libraries): true logs a warning and runs on CPU; false fails at open with the reason
  */
-public record ExecutionConfig(int intraOpThreads) implements Serializable {
-    public static final ExecutionConfig DEFAULT = new ExecutionConfig(0);
+public record ExecutionConfig(
+        Provider provider,
+        int intraOpThreads,
+        int deviceId,
+        boolean fp16,
+        String engineCacheDir,
+        int minBatch,
+        int optBatch,
+        int maxBatch,
+        boolean fallbackToCpu)
+        implements Serializable {
+
+    /** The execution providers bloomstream configures. */
+    public enum Provider {
+        CPU,
+        CUDA,
+        TENSORRT
+    }
+
+    public static final ExecutionConfig DEFAULT = cpu(0);
 
     public ExecutionConfig {
-        if (intraOpThreads < 0) {
-            throw new IllegalArgumentException("intraOpThreads must be >= 0");
+        if (provider == null) {
+            throw new IllegalArgumentException("provider is required");
         }
+        if (intraOpThreads < 0 || deviceId < 0) {
+            throw new IllegalArgumentException("intraOpThreads and deviceId must be >= 0");
+        }
+        if (minBatch < 1 || optBatch < minBatch || maxBatch < optBatch) {
+            throw new IllegalArgumentException(
+                    "batch profile must satisfy 1 <= min <= opt <= max, was "
+                            + minBatch
+                            + "/"
+                            + optBatch
+                            + "/"
+                            + maxBatch);
+        }
+    }
+
+    public static ExecutionConfig cpu(int threads) {
+        return new ExecutionConfig(Provider.CPU, threads, 0, false, null, 1, 16, 64, false);
+    }
+
+    public static ExecutionConfig cuda(int deviceId, boolean fallbackToCpu) {
+        return new ExecutionConfig(
+                Provider.CUDA, 0, deviceId, false, null, 1, 16, 64, fallbackToCpu);
+    }
+
+    public static ExecutionConfig tensorRt(
+            int deviceId,
+            boolean fp16,
+            String engineCacheDir,
+            int minBatch,
+            int optBatch,
+            int maxBatch,
+            boolean fallbackToCpu) {
+        return new ExecutionConfig(
+                Provider.TENSORRT,
+                0,
+                deviceId,
+                fp16,
+                engineCacheDir,
+                minBatch,
+                optBatch,
+                maxBatch,
+                fallbackToCpu);
+    }
+
+    public ExecutionConfig withThreads(int threads) {
+        return new ExecutionConfig(
+                provider,
+                threads,
+                deviceId,
+                fp16,
+                engineCacheDir,
+                minBatch,
+                optBatch,
+                maxBatch,
+                fallbackToCpu);
+    }
+
+    /** TensorRT profile shape option: {@code input:NxCxHxW}. */
+    String profileShape(String input, int batch, int size) {
+        return input + ":" + batch + "x3x" + size + "x" + size;
     }
 }

@@ -9,10 +9,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.onnxruntime.engine.OrtSymbolBlock;
 import ai.djl.translate.Batchifier;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
+import ai.djl.util.PairList;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
@@ -42,6 +44,7 @@ public final class OnnxEmbedder implements Embedder {
     private final Model model;
     private final OrtSession.SessionOptions options;
     private final Predictor<Batch, float[][]> predictor;
+    private final String provider;
     private final float[] scale = new float[3];
     private final float[] shift = new float[3];
 
@@ -49,7 +52,9 @@ public final class OnnxEmbedder implements Embedder {
             EmbedderManifest manifest,
             Model model,
             OrtSession.SessionOptions options,
-            Predictor<Batch, float[][]> predictor) {
+            Predictor<Batch, float[][]> predictor,
+            String provider) {
+        this.provider = provider;
         this.manifest = manifest;
         this.model = model;
         this.options = options;
@@ -62,7 +67,10 @@ public final class OnnxEmbedder implements Embedder {
         }
     }
 
-    /** Opens the ONNX file and its manifest ({@code x.onnx} + {@code x.json}). */
+    /**
+     * Opens the ONNX file and its manifest ({@code x.onnx} + {@code x.json}) on the configured
+     * execution provider, and checks the graph against the manifest.
+     */
     public static OnnxEmbedder open(Path onnx, ExecutionConfig exec) throws IOException {
         if (!Files.isRegularFile(onnx)) {
             throw new IOException("embedder model not found: " + onnx.toAbsolutePath());
@@ -74,18 +82,87 @@ public final class OnnxEmbedder implements Embedder {
             options.setIntraOpNumThreads(exec.intraOpThreads());
             options.setInterOpNumThreads(1);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // ORT's worker threads spin between calls by default, which starves the decode,
+            // Kafka and Flink threads that share the cores in a pipeline. Sleep instead.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            options.addConfigEntry("session.inter_op.allow_spinning", "0");
+            String provider = ExecutionProviders.configure(options, exec, manifest);
             model = Model.newInstance(manifest.modelId(), Device.cpu(), "OnnxRuntime");
             // DJL's string options cannot express every provider setting; SessionOptions can.
             model.load(onnx, null, Map.of("sessionOptions", options));
+            checkGraph(model, manifest, onnx);
             Predictor<Batch, float[][]> predictor =
                     model.newPredictor(new EmbedTranslator(manifest));
-            return new OnnxEmbedder(manifest, model, options, predictor);
-        } catch (OrtException | MalformedModelException e) {
+            OnnxEmbedder embedder = new OnnxEmbedder(manifest, model, options, predictor, provider);
+            model = null; // owned by the embedder from here on
+            try {
+                embedder.warmUp(onnx);
+            } catch (IOException e) {
+                embedder.close();
+                throw e;
+            }
+            return embedder;
+        } catch (OrtException | MalformedModelException | RuntimeException e) {
             if (model != null) {
                 model.close();
             }
             options.close();
             throw new IOException("cannot load " + onnx + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (model != null) {
+                model.close();
+                options.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The manifest is the contract the rest of the pipeline relies on; a graph that disagrees with
+     * it (another model, input name, size or embedding width) would fail later and obscurely, so it
+     * fails here, naming both sides. The exporter stamps the model id into the graph's metadata;
+     * DJL does not describe outputs, so the output width is checked by one warm-up inference on a
+     * blank crop (which also moves first-call costs out of the stream).
+     */
+    static void checkGraph(Model model, EmbedderManifest manifest, Path onnx) throws IOException {
+        String where = onnx.getFileName() + " vs its manifest: ";
+        if (model.getBlock() instanceof OrtSymbolBlock block) {
+            String graphId = block.getCustomMetadata().get("bloomstream.modelId");
+            if (graphId != null && !graphId.equals(manifest.modelId())) {
+                throw new IOException(
+                        where
+                                + "the graph is model '"
+                                + graphId
+                                + "', the manifest describes '"
+                                + manifest.modelId()
+                                + "'");
+            }
+        }
+        PairList<String, Shape> inputs = model.describeInput();
+        if (inputs == null || inputs.size() != 1) {
+            throw new IOException(where + "the graph must have exactly one input, has " + inputs);
+        }
+        if (!inputs.get(0).getKey().equals(manifest.input().name())) {
+            throw new IOException(
+                    where
+                            + "graph input is '"
+                            + inputs.get(0).getKey()
+                            + "', manifest says '"
+                            + manifest.input().name()
+                            + "'");
+        }
+        // DJL gives input names but not shapes for ONNX: the warm-up checks the size.
+    }
+
+    /** One blank crop through the model: checks the output against the manifest. */
+    private void warmUp(Path onnx) throws IOException {
+        int s = manifest.imageSize();
+        try {
+            embed(new byte[][] {new byte[s * s * 3]}, 1);
+        } catch (TranslateException | RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IOException(
+                    onnx.getFileName() + " vs its manifest: " + cause.getMessage(), e);
         }
     }
 
@@ -106,7 +183,7 @@ public final class OnnxEmbedder implements Embedder {
 
     @Override
     public String provider() {
-        return "cpu";
+        return provider;
     }
 
     public EmbedderManifest manifest() {

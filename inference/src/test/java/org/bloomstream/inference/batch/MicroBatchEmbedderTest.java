@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.bloomstream.inference.model.Embedder;
@@ -204,5 +205,35 @@ class MicroBatchEmbedderTest {
         List<EmbeddedCell> out = h.extractOutputValues();
         assertThat(out.get(0).queueMicros).isGreaterThanOrEqualTo(20_000);
         assertThat(out.get(1).queueMicros).isLessThan(out.get(0).queueMicros);
+    }
+
+    @Test
+    void noCropIsLostOrDuplicatedAcrossACheckpointAndRestore() throws Exception {
+        open(16, 60_000);
+        for (int i = 1; i <= 5; i++) {
+            h.processElement(new StreamRecord<>(crop(i)));
+        }
+        // What the task does at a checkpoint: the barrier flush, then the snapshot.
+        h.prepareSnapshotPreBarrier(7L);
+        OperatorSubtaskState snapshot = h.snapshot(7L, 1_000L);
+        List<String> before = ids();
+        h.close();
+
+        // A restore from that checkpoint: the source replays only what came after it.
+        h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchEmbedder(
+                                FakeEmbedder::new, new BatchPolicy(16, Duration.ofMillis(50))));
+        h.initializeState(snapshot);
+        h.setProcessingTime(0);
+        h.open();
+        for (int i = 6; i <= 8; i++) {
+            h.processElement(new StreamRecord<>(crop(i)));
+        }
+        h.setProcessingTime(50);
+        List<String> after = ids();
+
+        assertThat(before).containsExactly("c1", "c2", "c3", "c4", "c5");
+        assertThat(after).containsExactly("c6", "c7", "c8");
     }
 }

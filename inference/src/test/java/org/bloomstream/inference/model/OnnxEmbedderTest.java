@@ -60,7 +60,7 @@ class OnnxEmbedderTest {
 
     @Test
     void embedsPackedCropsInBatchesOfAnySize() throws Exception {
-        try (OnnxEmbedder e = OnnxEmbedder.open(Fixtures.tinyVit(), new ExecutionConfig(1))) {
+        try (OnnxEmbedder e = OnnxEmbedder.open(Fixtures.tinyVit(), ExecutionConfig.cpu(1))) {
             assertThat(e.dim()).isEqualTo(64);
             assertThat(e.provider()).isEqualTo("cpu");
             byte[][] crops = new byte[5][224 * 224 * 3];
@@ -103,5 +103,66 @@ class OnnxEmbedderTest {
         assertThatThrownBy(() -> EmbedderManifest.read(json)).hasMessageContaining("uint8");
         Files.writeString(json, good.replace("bloomstream-embedder/1", "something/9"));
         assertThatThrownBy(() -> EmbedderManifest.read(json)).hasMessageContaining("format");
+    }
+
+    @Test
+    void aMissingGpuProviderFallsBackToCpuWhenAllowed() throws Exception {
+        try (OnnxEmbedder e =
+                OnnxEmbedder.open(Fixtures.tinyVit(), ExecutionConfig.cuda(0, true))) {
+            assertThat(e.provider()).isEqualTo("cpu (fallback from cuda)");
+            assertThat(e.embed(new byte[][] {new byte[224 * 224 * 3]}, 1)[0]).hasSize(64);
+        }
+        ExecutionConfig trt = ExecutionConfig.tensorRt(0, true, "/tmp/trt-cache", 1, 16, 64, true);
+        try (OnnxEmbedder e = OnnxEmbedder.open(Fixtures.tinyVit(), trt)) {
+            assertThat(e.provider()).isEqualTo("cpu (fallback from tensorrt)");
+        }
+    }
+
+    @Test
+    void aMissingGpuProviderFailsFastWithTheReasonWhenFallbackIsOff() {
+        assertThatThrownBy(
+                        () -> OnnxEmbedder.open(Fixtures.tinyVit(), ExecutionConfig.cuda(0, false)))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("CUDA execution provider is not available")
+                .hasMessageContaining("onnxruntime_gpu")
+                .hasMessageContaining("CPU");
+        ExecutionConfig trt = ExecutionConfig.tensorRt(0, false, null, 1, 8, 32, false);
+        assertThatThrownBy(() -> OnnxEmbedder.open(Fixtures.tinyVit(), trt))
+                .hasMessageContaining("TensorRT execution provider is not available");
+    }
+
+    @Test
+    void tensorRtProfilesAreValidatedAndSpelledForOrt() {
+        ExecutionConfig trt = ExecutionConfig.tensorRt(1, true, null, 1, 8, 32, false);
+        assertThat(trt.profileShape("pixels", 8, 224)).isEqualTo("pixels:8x3x224x224");
+        assertThatThrownBy(() -> ExecutionConfig.tensorRt(0, true, null, 8, 4, 32, false))
+                .hasMessageContaining("1 <= min <= opt <= max");
+    }
+
+    @Test
+    void aManifestThatDoesNotMatchTheGraphIsAClearError(@TempDir Path dir) throws Exception {
+        Path onnx = dir.resolve("m.onnx");
+        Files.copy(Fixtures.tinyVit(), onnx);
+        String manifest = Files.readString(EmbedderManifest.manifestPathFor(Fixtures.tinyVit()));
+        Path json = dir.resolve("m.json");
+
+        Files.writeString(json, manifest.replace("\"embeddingDim\": 64", "\"embeddingDim\": 384"));
+        assertThatThrownBy(() -> OnnxEmbedder.open(onnx, ExecutionConfig.DEFAULT))
+                .hasMessageContaining("m.onnx vs its manifest")
+                .hasMessageContaining("384");
+
+        Files.writeString(json, manifest.replace("\"name\": \"pixels\"", "\"name\": \"image\""));
+        assertThatThrownBy(() -> OnnxEmbedder.open(onnx, ExecutionConfig.DEFAULT))
+                .hasMessageContaining("graph input is 'pixels', manifest says 'image'");
+
+        Files.writeString(json, manifest.replace("\"imageSize\": 224", "\"imageSize\": 256"));
+        assertThatThrownBy(() -> OnnxEmbedder.open(onnx, ExecutionConfig.DEFAULT))
+                .hasMessageContaining("m.onnx vs its manifest")
+                .hasMessageContaining("256");
+
+        Files.writeString(json, manifest.replace("vit_tiny-random-seed0", "vit_s14-abcdef"));
+        assertThatThrownBy(() -> OnnxEmbedder.open(onnx, ExecutionConfig.DEFAULT))
+                .hasMessageContaining(
+                        "the graph is model 'vit_tiny-random-seed0', the manifest describes 'vit_s14-abcdef'");
     }
 }
