@@ -179,14 +179,19 @@ public class SpecimenMilFunction
             }
             return; // otherwise a leftover timer of the closed specimen
         }
-        if (s.finished && now >= s.finishedAt + policy.finishGrace().toMillis()) {
+        // The grace runs from the last sign of life, not from scan-finished: a pipeline that is
+        // behind delivers a specimen's cells long after its finish event, and must not close it
+        // while they still trickle in.
+        long graceEnd = Math.max(s.finishedAt, s.lastActivity) + policy.finishGrace().toMillis();
+        long idleEnd = s.lastActivity + policy.inactivityTimeout().toMillis();
+        if (s.finished && now >= graceEnd) {
             close(s, CloseReason.SCAN_FINISHED, now, ctx);
-        } else if (now >= s.lastActivity + policy.inactivityTimeout().toMillis()) {
+        } else if (now >= idleEnd) {
             close(s, CloseReason.INACTIVITY_TIMEOUT, now, ctx);
         } else {
             ctx.timerService()
                     .registerProcessingTimeTimer(
-                            s.lastActivity + policy.inactivityTimeout().toMillis());
+                            s.finished ? Math.min(graceEnd, idleEnd) : idleEnd);
         }
     }
 

@@ -12,8 +12,10 @@ import java.util.Map;
  * @param classThresholds per-class overrides of {@code threshold}
  * @param stableUpdates consecutive cell updates the same subtype must stay above threshold
  *     (hysteresis: one lucky cell cannot page anyone)
- * @param finishGrace after scan-finished, how long to wait for cells still in flight when fewer
- *     than the expected number have arrived
+ * @param finishGrace after scan-finished, how long a specimen that still misses cells may stay
+ *     silent before it is reported anyway, counted from its last cell (or the finish event).
+ *     Dead-lettered crops are counted exactly, so this only matters when crops are truly lost; keep
+ *     it longer than the pipeline's worst backlog
  * @param inactivityTimeout a specimen with no cells or events for this long is closed with a final
  *     report (a scanner that crashed mid-scan never sends scan-finished)
  * @param topK how many most-attended cells to keep per class
@@ -30,7 +32,7 @@ public record AlertPolicy(
 
     public static final AlertPolicy DEFAULT =
             new AlertPolicy(
-                    50, 0.8, Map.of(), 20, Duration.ofSeconds(30), Duration.ofMinutes(10), 5);
+                    50, 0.8, Map.of(), 20, Duration.ofMinutes(5), Duration.ofMinutes(10), 5);
 
     public AlertPolicy {
         classThresholds = Map.copyOf(classThresholds);
