@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             JobCommand.class,
+            EmbedCommand.class,
+            BenchCommand.class,
             FixturesCommand.class,
             CommandLine.HelpCommand.class
         })
@@ -34,6 +36,30 @@ public final class BloomstreamCli implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /**
+     * The CLI with its error handling: a bad option value or an unreadable input file is the user's
+     * to fix, so it is one line on stderr and exit code 2, not a stack trace.
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new BloomstreamCli());
+        cli.setExecutionExceptionHandler(
+                (ex, cmd, parsed) -> {
+                    if (ex instanceof IllegalArgumentException
+                            || ex instanceof java.io.IOException
+                            || ex instanceof java.io.UncheckedIOException) {
+                        cmd.getErr()
+                                .println(
+                                        "bloomstream "
+                                                + cmd.getCommandName()
+                                                + ": "
+                                                + ex.getMessage());
+                        return 2;
+                    }
+                    throw ex;
+                });
+        return cli;
+    }
+
     /** The repository root (set by the launcher), against which the fixture models resolve. */
     static Path home() {
         return Path.of(System.getProperty("bloomstream.home", ".")).toAbsolutePath().normalize();
@@ -45,7 +71,7 @@ public final class BloomstreamCli implements Runnable {
         if (System.getProperty("log4j2.configurationFile") == null) {
             System.setProperty("log4j2.configurationFile", "classpath:bloomstream-log4j2.xml");
         }
-        int code = new CommandLine(new BloomstreamCli()).execute(args);
+        int code = commandLine().execute(args);
         System.exit(code);
     }
 }

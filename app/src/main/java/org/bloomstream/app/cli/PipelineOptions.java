@@ -5,24 +5,27 @@ import java.time.Duration;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.inference.batch.BatchPolicy;
-import org.bloomstream.inference.model.ExecutionConfig;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Job options shared by {@code demo} and {@code job}; turned into one {@link JobConfig}. */
 final class PipelineOptions {
+    @Mixin EmbedderOptions embedder = new EmbedderOptions();
+
+    @Option(
+            names = "--decode-parallelism",
+            defaultValue = "0",
+            description =
+                    "Parallelism of the decode-and-resize stage, which runs in its own threads"
+                            + " ahead of the model; 0 = same as --parallelism. Raise it when a GPU"
+                            + " waits for CPU decoding (default: ${DEFAULT-VALUE}).")
+    int decodeParallelism;
+
     @Option(
             names = "--parallelism",
             defaultValue = "2",
             description = "Flink operator parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
-
-    @Option(
-            names = "--model",
-            paramLabel = "ONNX",
-            description =
-                    "Embedder ONNX file; its manifest <name>.json must sit next to it"
-                            + " (default: the fixture ViT, models/fixtures/vit-tiny.onnx).")
-    Path model;
 
     @Option(
             names = "--head",
@@ -37,14 +40,6 @@ final class PipelineOptions {
             paramLabel = "JSON",
             description = "MIL model (default: models/fixtures/mil-differential.json).")
     Path mil;
-
-    @Option(
-            names = "--threads",
-            defaultValue = "0",
-            description =
-                    "ONNX Runtime intra-op threads per subtask; 0 = available cores divided by"
-                            + " the parallelism (default: ${DEFAULT-VALUE}).")
-    int threads;
 
     @Option(
             names = "--batch-size",
@@ -95,10 +90,10 @@ final class PipelineOptions {
 
     @Option(
             names = "--finish-grace-s",
-            defaultValue = "30",
+            defaultValue = "300",
             description =
-                    "After scan-finished, seconds to wait for missing cells before the final"
-                            + " report (default: ${DEFAULT-VALUE}).")
+                    "After scan-finished, how many seconds a specimen that still misses cells may"
+                            + " stay silent before its final report (default: ${DEFAULT-VALUE}).")
     long finishGraceS;
 
     @Option(
@@ -111,10 +106,6 @@ final class PipelineOptions {
 
     JobConfig toConfig(String bootstrapServers) {
         Path home = BloomstreamCli.home();
-        int threadsPerTask =
-                threads > 0
-                        ? threads
-                        : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
         AlertPolicy policy =
                 new AlertPolicy(
                         minCells,
@@ -126,10 +117,11 @@ final class PipelineOptions {
                         5);
         return JobConfig.defaults(bootstrapServers).toBuilder()
                 .parallelism(parallelism)
-                .embedderModel(model != null ? model : home.resolve(JobConfig.FIXTURE_EMBEDDER))
+                .embedderModel(embedder.modelPath())
                 .head(head != null ? head : home.resolve(JobConfig.FIXTURE_HEAD))
                 .milModel(mil != null ? mil : home.resolve(JobConfig.FIXTURE_MIL))
-                .execution(new ExecutionConfig(threadsPerTask))
+                .execution(embedder.execution(parallelism, batchSize))
+                .decodeParallelism(decodeParallelism > 0 ? decodeParallelism : parallelism)
                 .batch(new BatchPolicy(batchSize, Duration.ofMillis(batchDelayMs)))
                 .checkpointInterval(Duration.ofMillis(checkpointMs))
                 .emitEmbeddings(emitEmbeddings)

@@ -77,7 +77,9 @@ public final class EmbeddedRuntime implements AutoCloseable {
             JobConfig cfg = options.job().apply(kafka.bootstrapServers());
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironment(
-                            miniClusterConfig(cfg.parallelism(), options.restartOnFailure()));
+                            miniClusterConfig(
+                                    Math.max(cfg.parallelism(), cfg.decodeParallelism()),
+                                    options.restartOnFailure()));
             BloomstreamJob.kafka(cfg).build(env);
             JobClient job = env.executeAsync("bloomstream");
             return new EmbeddedRuntime(workDir, kafka, gate, job, cfg);

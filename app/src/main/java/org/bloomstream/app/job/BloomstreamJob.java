@@ -116,13 +116,17 @@ public final class BloomstreamJob {
 
         SingleOutputStreamOperator<DecodedCrop> decoded =
                 env.fromSource(crops, WatermarkStrategy.noWatermarks(), "accepted-crops")
+                        .setParallelism(config.decodeParallelism())
                         .uid("source-accepted-crops")
                         .process(
                                 new CropDecodeFunction(
                                         models.embedder().imageSize(), config.imageLimits()))
+                        .setParallelism(config.decodeParallelism())
                         .name("decode-resize")
                         .uid("decode-resize");
 
+        // A new chain: the model runs in its own threads, so decoding the next crops overlaps
+        // with embedding this batch (and decode can scale out separately to feed a GPU).
         SingleOutputStreamOperator<EmbeddedCell> embedded =
                 decoded.transform(
                                 "micro-batch-embed",
@@ -131,6 +135,7 @@ public final class BloomstreamJob {
                                         EmbedderFactory.onnx(
                                                 config.embedderModel(), config.execution()),
                                         config.batch()))
+                        .startNewChain()
                         .uid("micro-batch-embed");
 
         SingleOutputStreamOperator<ClassifiedCell> classified =

@@ -17,7 +17,9 @@ import org.bloomstream.inference.model.ExecutionConfig;
  * @param bootstrapServers Kafka bootstrap servers
  * @param groupId consumer group of the job's Kafka sources
  * @param transactionalIdPrefix prefix of the Kafka sink transactions; unique per job deployment
- * @param parallelism operator parallelism
+ * @param parallelism parallelism of the model stage and everything after it
+ * @param decodeParallelism parallelism of the source and the decode-and-resize stage, which runs in
+ *     its own threads ahead of the model so that CPU decoding can keep a GPU fed
  * @param checkpointInterval checkpoint interval: with exactly-once, also the latency floor of
  *     everything the job writes to Kafka
  * @param guarantee Kafka sink delivery guarantee
@@ -35,6 +37,7 @@ public record JobConfig(
         String groupId,
         String transactionalIdPrefix,
         int parallelism,
+        int decodeParallelism,
         Duration checkpointInterval,
         DeliveryGuarantee guarantee,
         Path embedderModel,
@@ -54,8 +57,8 @@ public record JobConfig(
 
     public JobConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
-        if (parallelism < 1) {
-            throw new IllegalArgumentException("parallelism must be >= 1");
+        if (parallelism < 1 || decodeParallelism < 1) {
+            throw new IllegalArgumentException("parallelism and decodeParallelism must be >= 1");
         }
         if (checkpointInterval.toMillis() < 10) {
             throw new IllegalArgumentException("checkpointInterval must be at least 10 ms");
@@ -63,15 +66,16 @@ public record JobConfig(
     }
 
     /**
-     * Defaults: group {@code bloomstream-job}, parallelism 2, checkpoints every 2 s, exactly-once
-     * sinks, the fixture models, batches of 16 crops or 50 ms, ORT choosing its thread count, the
-     * default alert policy and image limits, no embeddings on the wire.
+     * Defaults: group {@code bloomstream-job}, parallelism 2 (decode too), checkpoints every 2 s,
+     * exactly-once sinks, the fixture models, batches of 16 crops or 50 ms, ORT choosing its thread
+     * count, the default alert policy and image limits, no embeddings on the wire.
      */
     public static JobConfig defaults(String bootstrapServers) {
         return new JobConfig(
                 bootstrapServers,
                 "bloomstream-job",
                 "bloomstream",
+                2,
                 2,
                 Duration.ofSeconds(2),
                 DeliveryGuarantee.EXACTLY_ONCE,
@@ -95,6 +99,7 @@ public record JobConfig(
         private String groupId;
         private String transactionalIdPrefix;
         private int parallelism;
+        private int decodeParallelism;
         private Duration checkpointInterval;
         private DeliveryGuarantee guarantee;
         private Path embedderModel;
@@ -111,6 +116,7 @@ public record JobConfig(
             groupId = c.groupId;
             transactionalIdPrefix = c.transactionalIdPrefix;
             parallelism = c.parallelism;
+            decodeParallelism = c.decodeParallelism;
             checkpointInterval = c.checkpointInterval;
             guarantee = c.guarantee;
             embedderModel = c.embedderModel;
@@ -135,6 +141,11 @@ public record JobConfig(
 
         public Builder parallelism(int v) {
             parallelism = v;
+            return this;
+        }
+
+        public Builder decodeParallelism(int v) {
+            decodeParallelism = v;
             return this;
         }
 
@@ -194,6 +205,7 @@ public record JobConfig(
                     groupId,
                     transactionalIdPrefix,
                     parallelism,
+                    decodeParallelism,
                     checkpointInterval,
                     guarantee,
                     embedderModel,

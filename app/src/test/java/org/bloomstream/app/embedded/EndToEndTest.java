@@ -40,7 +40,7 @@ class EndToEndTest {
                 .embedderModel(home.resolve(JobConfig.FIXTURE_EMBEDDER))
                 .head(home.resolve(JobConfig.FIXTURE_HEAD))
                 .milModel(home.resolve(JobConfig.FIXTURE_MIL))
-                .execution(new ExecutionConfig(1))
+                .execution(ExecutionConfig.cpu(1))
                 .batch(new BatchPolicy(16, Duration.ofMillis(20)))
                 .transactionalIdPrefix("e2e-" + System.nanoTime())
                 .alertPolicy(

@@ -1,0 +1,144 @@
+package org.bloomstream.app.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.bloomstream.app.bench.EmbedBench;
+import org.bloomstream.app.job.JobConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code bloomstream bench}: benchmarks for an otherwise idle machine. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks that print their figures; run them on an otherwise idle machine.",
+        subcommands = {BenchCommand.Embed.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Raw ONNX Runtime vs the whole pipeline on the same model. */
+    @Command(
+            name = "embed",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Model throughput: a bare ONNX Runtime session vs the whole pipeline.",
+                "",
+                "Same model, batch size and CPU threads both ways; prints crops/s for each and",
+                "their ratio. For ViT-S/14 with random weights, export it first:",
+                "  /usr/bin/python3 models/export.py --random-weights --arch vit_s14"
+                        + " --out models/build/vit-s14-random.onnx",
+                "A head and MIL model for the embedder are fitted on synthetic cells if missing."
+            })
+    static final class Embed implements Callable<Integer> {
+        @Mixin EmbedderOptions embedder = new EmbedderOptions();
+
+        @Option(
+                names = "--batch-size",
+                defaultValue = "16",
+                description = "Crops per model call (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(
+                names = "--parallelism",
+                defaultValue = "1",
+                description =
+                        "Model instances in the pipeline; each gets cores/parallelism threads, the"
+                                + " raw session all of them (default: ${DEFAULT-VALUE}).")
+        int parallelism;
+
+        @Option(
+                names = "--raw-seconds",
+                defaultValue = "20",
+                description = "How long the raw session runs (default: ${DEFAULT-VALUE}).")
+        double rawSeconds;
+
+        @Option(
+                names = "--pipeline-seconds",
+                defaultValue = "40",
+                description =
+                        "Size the pipeline run to last about this long at the raw rate"
+                                + " (default: ${DEFAULT-VALUE}).")
+        double pipelineSeconds;
+
+        @Option(
+                names = "--json",
+                paramLabel = "FILE",
+                description = "Also write the figures as JSON here.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            Path model = embedder.modelPath().toAbsolutePath();
+            if (!Files.isRegularFile(model)) {
+                System.err.println("no such model: " + model + " (see bench embed --help)");
+                return 2;
+            }
+            Path home = BloomstreamCli.home();
+            Path head;
+            Path mil;
+            if (model.equals(home.resolve(JobConfig.FIXTURE_EMBEDDER).toAbsolutePath())) {
+                head = home.resolve(JobConfig.FIXTURE_HEAD);
+                mil = home.resolve(JobConfig.FIXTURE_MIL);
+            } else {
+                String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
+                head = model.resolveSibling(stem + "-centroids.json");
+                mil = model.resolveSibling(stem + "-mil.json");
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            int perInstance = Math.max(1, cores / parallelism);
+            EmbedBench.Result r =
+                    new EmbedBench(
+                                    new EmbedBench.Options(
+                                            model,
+                                            embedder.execution(1, batchSize)
+                                                    .withThreads(perInstance * parallelism),
+                                            embedder.execution(1, batchSize)
+                                                    .withThreads(perInstance),
+                                            head,
+                                            mil,
+                                            batchSize,
+                                            rawSeconds,
+                                            pipelineSeconds,
+                                            parallelism,
+                                            Files.createTempDirectory("bloomstream-bench-")),
+                                    System.out)
+                            .run();
+            System.out.printf(
+                    Locale.ROOT,
+                    "%n%-28s %8s %6s %8s %14s %14s %7s%n",
+                    "model",
+                    "batch",
+                    "dim",
+                    "threads",
+                    "raw ORT/s",
+                    "pipeline/s",
+                    "ratio");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-28s %8d %6d %8d %14.1f %14.1f %7.3f%n",
+                    r.modelId(),
+                    r.batchSize(),
+                    r.dim(),
+                    r.threads(),
+                    r.rawCropsPerSecond(),
+                    r.pipelineCropsPerSecond(),
+                    r.ratio());
+            if (json != null) {
+                new ObjectMapper()
+                        .enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValue(json.toFile(), r.toMap());
+            }
+            return 0;
+        }
+    }
+}
