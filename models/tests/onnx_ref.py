@@ -98,6 +98,23 @@ def _unsqueeze(attrs, x, axes):
     return out
 
 
+def _gemm(attrs, a, b, c=None):
+    if attrs.get("transA", 0):
+        a = a.transpose(0, 1)
+    if attrs.get("transB", 0):
+        b = b.transpose(0, 1)
+    out = attrs.get("alpha", 1.0) * (a @ b)
+    if c is not None:
+        out = out + attrs.get("beta", 1.0) * c
+    return out
+
+
+def _squeeze(x, axes):
+    for a in sorted((a % x.dim() for a in axes.tolist()), reverse=True):
+        x = x.squeeze(a)
+    return x
+
+
 OPS: Dict[str, Callable[..., torch.Tensor]] = {
     "Constant": lambda attrs: _t(attrs["value"]),
     "Identity": lambda attrs, x: x,
@@ -125,6 +142,11 @@ OPS: Dict[str, Callable[..., torch.Tensor]] = {
     "Where": lambda attrs, c, a, b: torch.where(c, a, b),
     "Expand": _expand,
     "Cast": lambda attrs, x: x.to(_DTYPES[attrs["to"]]),
+    # MIL graphs (models/bloomstream_models/mil.py)
+    "Gemm": _gemm,
+    "Tanh": lambda attrs, x: torch.tanh(x),
+    "Relu": lambda attrs, x: torch.relu(x),
+    "Squeeze": lambda attrs, x, axes=None: x.squeeze() if axes is None else _squeeze(x, axes),
 }
 
 

@@ -31,11 +31,12 @@ import org.slf4j.LoggerFactory;
  * The per-specimen streaming MIL. Keyed by specimen id; input 1 is classified cells, input 2 is
  * {@link SpecimenSignal}s (scan started/finished, cells lost to dead letters).
  *
- * <p>Each cell updates the exact attention pool, the differential and the top-attended cells; after
- * {@link AlertPolicy#minCells()} cells, each update re-evaluates the bag head and the alert policy.
- * Alerts go to the main output; the one final report per specimen goes to {@link #REPORTS} when
- * every emitted cell is accounted for after scan-finished, when the finish grace period runs out,
- * or after the inactivity timeout.
+ * <p>Each cell updates the exact attention pool over its embedding (attention logits come from
+ * {@link MilInstanceScorer} upstream, or are computed here when absent), the differential and the
+ * top-attended cells; after {@link AlertPolicy#minCells()} cells, each update re-evaluates the bag
+ * head and the alert policy. Alerts go to the main output; the one final report per specimen goes
+ * to {@link #REPORTS} when every emitted cell is accounted for after scan-finished, when the finish
+ * grace period runs out, or after the inactivity timeout.
  *
  * <p>After the report the state is cleared and a small tombstone is kept for {@link #TOMBSTONE_TTL}
  * (removed by a timer; a state TTL backs it up): cells that arrive later are counted in the {@code
@@ -58,6 +59,7 @@ public class SpecimenMilFunction
     private final AlertPolicy policy;
     private final String milModelId;
 
+    private transient MilModel.Runtime runtime;
     private transient ValueState<SpecimenState> state;
     private transient ValueState<Long> closedAt;
     private transient AtomicLong open;
@@ -73,7 +75,8 @@ public class SpecimenMilFunction
     }
 
     @Override
-    public void open(OpenContext openContext) {
+    public void open(OpenContext openContext) throws Exception {
+        runtime = model.open();
         ValueStateDescriptor<SpecimenState> sd =
                 new ValueStateDescriptor<>("specimen", SpecimenState.class);
         // The inactivity timeout closes specimens long before this; the TTL is a backstop so a
@@ -112,10 +115,17 @@ public class SpecimenMilFunction
         }
         s.embeddingModelId = cell.getEmbeddingModelId();
         s.headModelId = cell.getHeadModelId();
-        MilModel.Instance inst = model.score(cell);
-        s.pool.add(inst.attention(), inst.value());
+        if (cell.getEmbedding() == null) {
+            throw new IllegalStateException("cell without embedding reached the specimen MIL");
+        }
+        float[] embedding = toArray(cell.getEmbedding());
+        float[] attention =
+                cell.getMilAttention() != null
+                        ? toArray(cell.getMilAttention())
+                        : runtime.attention(embedding);
+        s.pool.add(attention, embedding);
         s.countType(cell.getCellType());
-        s.offerAttended(cell.getCellId(), inst.attention());
+        s.offerAttended(cell.getCellId(), attention);
         long capture = cell.getCaptureTime().toEpochMilli();
         s.firstCellTime = Math.min(s.firstCellTime, capture);
         s.lastCellTime = Math.max(s.lastCellTime, capture);
@@ -202,7 +212,7 @@ public class SpecimenMilFunction
                     new SpecimenState(
                             ctx.getCurrentKey(),
                             model.classes().size(),
-                            model.valueDim(),
+                            model.embeddingDim(),
                             policy.topK());
             open.incrementAndGet();
             ctx.timerService()
@@ -212,7 +222,7 @@ public class SpecimenMilFunction
     }
 
     private void evaluateAlert(SpecimenState s, long now, Collector<AmlAlert> out) {
-        double[] p = MilModel.softmax(model.bagLogits(s.pool.pooled()));
+        double[] p = MilModel.softmax(runtime.logits(s.pool.pooled()));
         List<String> classes = model.classes();
         int call = argmax(p);
         String label = classes.get(call);
@@ -263,7 +273,7 @@ public class SpecimenMilFunction
         List<LabelProbability> probs = List.of();
         String call = "none";
         if (s.cells() > 0) {
-            double[] p = MilModel.softmax(model.bagLogits(s.pool.pooled()));
+            double[] p = MilModel.softmax(runtime.logits(s.pool.pooled()));
             probs = probabilities(p);
             call = classes.get(argmax(p));
         }
@@ -307,6 +317,22 @@ public class SpecimenMilFunction
                     s.expectedCells,
                     s.deadLettered);
         }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (runtime != null) {
+            runtime.close();
+        }
+        super.close();
+    }
+
+    static float[] toArray(List<Float> values) {
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
     }
 
     private List<LabelProbability> probabilities(double[] p) {

@@ -81,12 +81,15 @@ public class SpecimenState {
         typeCounts[typeCounts.length - 1] = 1;
     }
 
-    /** Keeps the cell if it is among the k most attended for any class. */
+    /**
+     * Keeps the cell if it is among the k most attended for any class. A cell already listed is not
+     * listed twice (a re-delivered cell must not crowd out the others).
+     */
     public void offerAttended(String cellId, float[] attention) {
         for (int c = 0; c < attention.length; c++) {
             int row = c * topK;
             float a = attention[c];
-            if (a <= topScores[row + topK - 1]) {
+            if (a <= topScores[row + topK - 1] || listed(row, cellId)) {
                 continue;
             }
             int pos = topK - 1;
@@ -98,6 +101,15 @@ public class SpecimenState {
             topScores[row + pos] = a;
             topIds[row + pos] = cellId;
         }
+    }
+
+    private boolean listed(int row, String cellId) {
+        for (int i = 0; i < topK; i++) {
+            if (cellId.equals(topIds[row + i])) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public void addAlert(String alertId) {

@@ -3,34 +3,82 @@ package org.bloomstream.aggregation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.bloomstream.aggregation.mil.DifferentialMilModel;
+import org.bloomstream.aggregation.mil.MilModel;
 import org.bloomstream.schemas.avro.CellTimings;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.LabelProbability;
 
-/** Small MIL worlds for operator tests: two subtypes told apart by their typical cell. */
+/**
+ * A small MIL world for operator tests: 3-dimensional "embeddings" that point at a cell type
+ * (normal, a-cell, b-cell), and a hand-set MIL in which subtype A attends to a-cells, B to b-cells
+ * and control to normal cells. A bag with 60% a-cells is called A with p > 0.95; a bag of normal
+ * cells is called control.
+ */
 final class MilTestCells {
     static final List<String> TYPES = List.of("normal", "a-cell", "b-cell");
     static final List<String> CLASSES = List.of("A", "B", "control");
 
     private MilTestCells() {}
 
-    /** A: 60% a-cells; B: 60% b-cells; control: almost all normal. */
-    static DifferentialMilModel model() {
-        double[][] p = {{0.4, 0.59, 0.01}, {0.4, 0.01, 0.59}, {0.98, 0.01, 0.01}};
-        double[][] log = new double[3][3];
-        for (int c = 0; c < 3; c++) {
-            for (int t = 0; t < 3; t++) {
-                log[c][t] = Math.log(p[c][t]);
-            }
+    /** The hand-set model; pure Java, so harness tests need no native runtime. */
+    static final class Model implements MilModel {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String modelId() {
+            return "mil-test";
         }
-        return new DifferentialMilModel("mil-test", CLASSES, "control", TYPES, log, 1.0, 50.0);
+
+        @Override
+        public String embeddingModelId() {
+            return "emb";
+        }
+
+        @Override
+        public List<String> classes() {
+            return CLASSES;
+        }
+
+        @Override
+        public String controlClass() {
+            return "control";
+        }
+
+        @Override
+        public int embeddingDim() {
+            return 3;
+        }
+
+        @Override
+        public Runtime open() {
+            return new Runtime() {
+                @Override
+                public float[] attention(float[] e) {
+                    return new float[] {3 * e[1], 3 * e[2], 3 * e[0]};
+                }
+
+                @Override
+                public double[] logits(double[][] z) {
+                    return new double[] {12 * z[0][1] - 6, 12 * z[1][2] - 6, 4 * z[2][0] - 2};
+                }
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
+    static MilModel model() {
+        return new Model();
     }
 
     static ClassifiedCell cell(String specimen, int n, String type) {
         List<LabelProbability> probs = new ArrayList<>();
+        List<Float> embedding = new ArrayList<>();
         for (String t : TYPES) {
-            probs.add(new LabelProbability(t, t.equals(type) ? 0.98f : 0.01f));
+            float p = t.equals(type) ? 0.98f : 0.01f;
+            probs.add(new LabelProbability(t, p));
+            embedding.add(p);
         }
         Instant t0 = Instant.ofEpochMilli(1_000_000L + n);
         return ClassifiedCell.newBuilder()
@@ -44,11 +92,12 @@ final class MilTestCells {
                 .setTypeProbabilities(probs)
                 .setEmbeddingModelId("emb")
                 .setHeadModelId("head")
+                .setEmbedding(embedding)
                 .setTimings(new CellTimings(t0, 0, 0, 0, 1, t0))
                 .build();
     }
 
-    /** The i-th cell of a specimen whose mix is `aShare` a-cells, else normal (deterministic). */
+    /** The i-th cell of a specimen whose mix is `aShare` abnormal cells, else normal. */
     static String typeFor(int i, double aShare, String abnormal) {
         return (i * 37 % 100) < aShare * 100 ? abnormal : "normal";
     }

@@ -240,4 +240,58 @@ class SpecimenMilFunctionTest {
                 .extracting(AmlAlert::getSpecimenId)
                 .containsExactly("X");
     }
+
+    @Test
+    void arrivalOrderDoesNotChangeTheReport() throws Exception {
+        List<ClassifiedCell> cells = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            cells.add(MilTestCells.cell("O1", i, MilTestCells.typeFor(i, 0.6, "b-cell")));
+        }
+        for (ClassifiedCell c : cells) {
+            h.processElement1(new StreamRecord<>(c));
+        }
+        signal(SpecimenSignal.Kind.FINISHED, "O1", 150);
+        java.util.Collections.shuffle(cells, new java.util.Random(3));
+        for (ClassifiedCell c : cells) {
+            h.processElement1(
+                    new StreamRecord<>(
+                            MilTestCells.cell(
+                                    "O2",
+                                    Integer.parseInt(c.getCellId().substring(4)),
+                                    c.getCellType())));
+        }
+        signal(SpecimenSignal.Kind.FINISHED, "O2", 150);
+        List<SpecimenReport> r = reports();
+        assertThat(r).hasSize(2);
+        for (int c = 0; c < 3; c++) {
+            assertThat(r.get(1).getProbabilities().get(c).getProbability())
+                    .isCloseTo(
+                            r.get(0).getProbabilities().get(c).getProbability(),
+                            org.assertj.core.data.Offset.offset(1e-6f));
+        }
+        assertThat(r.get(1).getDifferential()).isEqualTo(r.get(0).getDifferential());
+        assertThat(r.get(1).getCall()).isEqualTo("B");
+    }
+
+    /**
+     * Documents what a duplicate does inside one specimen: the state is O(C*D) and cannot remember
+     * every cell id, so a re-delivered cell is counted again (the gate's dedupe window and the
+     * exactly-once job keep duplicates from reaching this stage); it is never listed twice among
+     * the most attended cells.
+     */
+    @Test
+    void aDuplicateCellIsCountedAgainButNeverListedTwice() throws Exception {
+        ClassifiedCell a = MilTestCells.cell("D1", 1, "a-cell");
+        for (int i = 2; i < 40; i++) {
+            h.processElement1(new StreamRecord<>(MilTestCells.cell("D1", i, "normal")));
+        }
+        h.processElement1(new StreamRecord<>(a));
+        h.processElement1(new StreamRecord<>(a));
+        signal(SpecimenSignal.Kind.FINISHED, "D1", 40);
+        SpecimenReport r = reports().get(0);
+        assertThat(r.getCellCount()).isEqualTo(40);
+        var forA =
+                r.getTopAttended().stream().filter(t -> t.getLabel().equals("A")).findFirst().get();
+        assertThat(forA.getCellIds()).doesNotHaveDuplicates().contains("D1-c1");
+    }
 }

@@ -77,6 +77,14 @@ public final class Topics {
                     new AvroSerde<>(SpecimenReport.class),
                     "final per-specimen reports");
 
+    /** The final reports as FHIR R4 transaction bundles (JSON), for clinical systems. */
+    public static final Topic<String, String> SPECIMEN_FHIR =
+            new Topic<>(
+                    "specimens.fhir",
+                    Serdes.String(),
+                    Serdes.String(),
+                    "final reports as FHIR R4 bundles (JSON)");
+
     private static final List<Topic<String, ?>> ALL =
             List.of(
                     CELLS_RAW,
@@ -85,7 +93,8 @@ public final class Topics {
                     SCAN_EVENTS,
                     CELLS_CLASSIFIED,
                     ALERTS_AML,
-                    SPECIMEN_REPORTS);
+                    SPECIMEN_REPORTS,
+                    SPECIMEN_FHIR);
 
     private static final Map<String, Topic<String, ?>> BY_NAME =
             ALL.stream().collect(Collectors.toUnmodifiableMap(Topic::name, Function.identity()));

@@ -2,16 +2,21 @@ package org.bloomstream.aggregation.mil;
 
 import java.io.Serializable;
 import java.util.List;
-import org.bloomstream.schemas.avro.ClassifiedCell;
 
 /**
  * A multi-attention MIL model split the way streaming needs it: an instance part run once per cell
- * (attention logits per class, and the value vector that gets pooled) and a bag head run on the
- * pooled {@code [C, D]} representation.
+ * (one attention logit per class; the value that is pooled is the cell's embedding) and a bag head
+ * run on the pooled {@code [C, D]} representation.
+ *
+ * <p>The model object is what ships with the job graph (serialisable, no native resources); {@link
+ * #open()} gives a {@link Runtime} per subtask.
  */
 public interface MilModel extends Serializable {
 
     String modelId();
+
+    /** The embedding model whose vectors this MIL was trained on. */
+    String embeddingModelId();
 
     /** Class names in output order (AML subtypes and the control class). */
     List<String> classes();
@@ -19,17 +24,23 @@ public interface MilModel extends Serializable {
     /** The class that means "no subtype": never alerted on. */
     String controlClass();
 
-    /** Length of the value vectors that are pooled. */
-    int valueDim();
+    /** D: the embedding width. */
+    int embeddingDim();
 
-    /** Attention logits [C] and value vector [valueDim] for one cell. */
-    Instance score(ClassifiedCell cell);
+    /** Opens the model for one subtask (native sessions). */
+    Runtime open() throws Exception;
 
-    /** Class logits [C] from the pooled representation [C][valueDim]. */
-    double[] bagLogits(double[][] pooled);
+    /** The executable model. Not thread-safe; one per subtask. */
+    interface Runtime extends AutoCloseable {
+        /** Attention logits [C] for one cell's embedding [D]. */
+        float[] attention(float[] embedding);
 
-    /** The instance part's output for one cell. */
-    record Instance(float[] attention, float[] value) {}
+        /** Class logits [C] for the pooled representation [C][D]. */
+        double[] logits(double[][] pooled);
+
+        @Override
+        void close();
+    }
 
     /** Softmax of logits, computed stably. */
     static double[] softmax(double[] logits) {

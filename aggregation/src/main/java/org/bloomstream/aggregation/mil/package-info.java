@@ -1,5 +1,5 @@
 /**
- * Streaming multiple-instance learning: the exact attention pool kept per specimen, and the MIL
- * models that feed it.
+ * Streaming multiple-instance learning: the exact attention pool kept per specimen, the MIL model
+ * format (instance ONNX + bag-head ONNX + manifest) and its runtime.
  */
 package org.bloomstream.aggregation.mil;
