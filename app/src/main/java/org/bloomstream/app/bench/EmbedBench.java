@@ -18,12 +18,14 @@ import org.bloomstream.app.embedded.EmbeddedRuntime;
 import org.bloomstream.app.fixtures.FixtureBuilder;
 import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.model.EmbedderManifest;
 import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.inference.model.OnnxEmbedder;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.synthetic.CellKind;
 import org.bloomstream.ingest.synthetic.CellRenderer;
+import org.bloomstream.ingest.synthetic.SpecimenProfile;
 import org.bloomstream.ingest.synthetic.SyntheticScanner;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.ImageEncoding;
@@ -48,7 +50,8 @@ public final class EmbedBench {
      * @param rawExecution the raw session's provider and threads
      * @param instanceExecution each pipeline model instance's provider and threads
      * @param head its cell-type head (fitted if absent)
-     * @param mil the MIL model for that head (fitted if absent)
+     * @param mil the MIL model manifest for that embedder (an untrained one is exported if absent)
+     * @param home the repository root (for models/train_mil.py)
      * @param batchSize crops per model call, both ways
      * @param rawSeconds how long the raw session runs
      * @param pipelineSeconds roughly how long the pipeline run should last, at the raw rate
@@ -61,6 +64,7 @@ public final class EmbedBench {
             ExecutionConfig instanceExecution,
             Path head,
             Path mil,
+            Path home,
             int batchSize,
             double rawSeconds,
             double pipelineSeconds,
@@ -131,14 +135,42 @@ public final class EmbedBench {
         return new Result(modelId, dim, options.batchSize(), totalThreads, raw, pipeline, crops);
     }
 
+    /**
+     * The job needs a head and a MIL model for this embedder. The head is fitted on synthetic
+     * cells; the MIL (trained in Python) is an untrained one of the right shape, which costs the
+     * same to run as a trained one.
+     */
     private void ensureHeadAndMil() throws Exception {
-        if (Files.isRegularFile(options.head()) && Files.isRegularFile(options.mil())) {
-            return;
+        if (!Files.isRegularFile(options.head())) {
+            out.println("fitting a cell-type head for this embedder on synthetic cells ...");
+            FixtureBuilder.write(new FixtureBuilder(options.model(), 10).build(), options.head());
         }
-        out.println(
-                "fitting a cell-type head and MIL model for this embedder on synthetic cells ...");
-        FixtureBuilder.write(
-                new FixtureBuilder(options.model(), 10).build(), options.head(), options.mil());
+        if (!Files.isRegularFile(options.mil())) {
+            EmbedderManifest m = EmbedderManifest.forModel(options.model());
+            String stem = options.mil().getFileName().toString().replaceFirst("\\.json$", "");
+            List<String> cmd =
+                    List.of(
+                            "/usr/bin/python3",
+                            options.home().resolve("models/train_mil.py").toString(),
+                            "--random-weights",
+                            "--dim",
+                            String.valueOf(m.embeddingDim()),
+                            "--embedding-model-id",
+                            m.modelId(),
+                            "--classes",
+                            String.join(",", SpecimenProfile.labels()),
+                            "--out",
+                            options.mil().resolveSibling(stem).toString());
+            out.println(
+                    "exporting an untrained MIL model of the right shape: "
+                            + String.join(" ", cmd));
+            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(
+                        "could not export a MIL model (needs Debian's python3-torch and"
+                                + " python3-onnx); run the command above by hand");
+            }
+        }
     }
 
     /** Back-to-back batches of distinct random crops in one session, after a warm-up. */

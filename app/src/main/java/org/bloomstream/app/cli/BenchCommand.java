@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bloomstream.app.bench.EmbedBench;
+import org.bloomstream.app.bench.MilBench;
 import org.bloomstream.app.job.JobConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,7 +20,7 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print their figures; run them on an otherwise idle machine.",
-        subcommands = {BenchCommand.Embed.class})
+        subcommands = {BenchCommand.Embed.class, BenchCommand.Mil.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -37,7 +40,8 @@ final class BenchCommand implements Runnable {
                 "their ratio. For ViT-S/14 with random weights, export it first:",
                 "  /usr/bin/python3 models/export.py --random-weights --arch vit_s14"
                         + " --out models/build/vit-s14-random.onnx",
-                "A head and MIL model for the embedder are fitted on synthetic cells if missing."
+                "A head for the embedder is fitted on synthetic cells if missing, and an untrained",
+                "MIL model of the right shape is exported with models/train_mil.py."
             })
     static final class Embed implements Callable<Integer> {
         @Mixin EmbedderOptions embedder = new EmbedderOptions();
@@ -92,7 +96,7 @@ final class BenchCommand implements Runnable {
             } else {
                 String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
                 head = model.resolveSibling(stem + "-centroids.json");
-                mil = model.resolveSibling(stem + "-mil.json");
+                mil = model.resolveSibling(stem + "-mil-random.json");
             }
             int cores = Runtime.getRuntime().availableProcessors();
             int perInstance = Math.max(1, cores / parallelism);
@@ -106,6 +110,7 @@ final class BenchCommand implements Runnable {
                                                     .withThreads(perInstance),
                                             head,
                                             mil,
+                                            home,
                                             batchSize,
                                             rawSeconds,
                                             pipelineSeconds,
@@ -137,6 +142,113 @@ final class BenchCommand implements Runnable {
                 new ObjectMapper()
                         .enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(json.toFile(), r.toMap());
+            }
+            return 0;
+        }
+    }
+
+    /** The streaming MIL's cost per cell and state per specimen. */
+    @Command(
+            name = "mil",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Streaming MIL cost: update ns per cell and state bytes per specimen.",
+                "",
+                "For D = 384/768/1024/1536 and C = 5: the keyed-state update per cell (exact",
+                "pooling, top-k, differential), the serialised state of a 540-cell specimen, and the",
+                "ONNX Runtime cost of the instance part and the bag head (untrained MIL graphs of",
+                "each width, exported once with models/train_mil.py into models/build/). With",
+                "--rocksdb-specimens N, also N open specimens on the RocksDB state backend; run",
+                "it with a bounded heap, e.g. BLOOMSTREAM_JAVA_OPTS=-Xmx1g."
+            })
+    static final class Mil implements Callable<Integer> {
+        @Option(
+                names = "--dims",
+                split = ",",
+                defaultValue = "384,768,1024,1536",
+                description = "Embedding widths (default: ${DEFAULT-VALUE}).")
+        List<Integer> dims;
+
+        @Option(
+                names = "--no-ort",
+                description = "Skip the ONNX Runtime columns (no Python export needed).")
+        boolean noOrt;
+
+        @Option(
+                names = "--rocksdb-specimens",
+                defaultValue = "0",
+                description =
+                        "Open this many specimens on RocksDB at once (100000 in the README's"
+                                + " figures; default: ${DEFAULT-VALUE}, skipped).")
+        int rocksSpecimens;
+
+        @Option(
+                names = "--rocksdb-cells",
+                defaultValue = "3",
+                description = "Cells per specimen in the RocksDB run (default: ${DEFAULT-VALUE}).")
+        int rocksCells;
+
+        @Option(
+                names = "--rocksdb-dim",
+                defaultValue = "384",
+                description = "Embedding width in the RocksDB run (default: ${DEFAULT-VALUE}).")
+        int rocksDim;
+
+        @Option(
+                names = "--json",
+                paramLabel = "FILE",
+                description = "Also write the figures as JSON here.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            Path home = BloomstreamCli.home();
+            Map<Integer, Path> models = new java.util.TreeMap<>();
+            if (!noOrt) {
+                for (int d : dims) {
+                    Path stem = home.resolve("models/build/mil-random-d" + d);
+                    Path manifest = stem.resolveSibling(stem.getFileName() + ".json");
+                    if (!Files.isRegularFile(manifest)) {
+                        Process p =
+                                new ProcessBuilder(
+                                                "/usr/bin/python3",
+                                                home.resolve("models/train_mil.py").toString(),
+                                                "--random-weights",
+                                                "--dim",
+                                                String.valueOf(d),
+                                                "--embedding-model-id",
+                                                "bench-d" + d,
+                                                "--classes",
+                                                "a,b,c,d,control",
+                                                "--out",
+                                                stem.toString())
+                                        .inheritIO()
+                                        .start();
+                        if (p.waitFor() != 0) {
+                            System.err.println(
+                                    "cannot export MIL graphs (Debian's python3-torch and python3-onnx); use --no-ort");
+                            return 2;
+                        }
+                    }
+                    models.put(d, manifest);
+                }
+            }
+            Map<String, Object> r =
+                    new MilBench(
+                                    new MilBench.Options(
+                                            dims,
+                                            540,
+                                            models,
+                                            rocksSpecimens,
+                                            rocksCells,
+                                            rocksDim,
+                                            Files.createTempDirectory("bloomstream-milbench-")),
+                                    System.out)
+                            .run();
+            if (json != null) {
+                new ObjectMapper()
+                        .enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValue(json.toFile(), r);
             }
             return 0;
         }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             JobCommand.class,
             EmbedCommand.class,
+            SynthCommand.class,
             BenchCommand.class,
             FixturesCommand.class,
             CommandLine.HelpCommand.class

@@ -13,12 +13,12 @@ import picocli.CommandLine.Option;
         name = "fixtures",
         mixinStandardHelpOptions = true,
         description = {
-            "Refits the shipped fixture head and MIL model on synthetic cells.",
+            "Refits the shipped fixture cell-type head on synthetic cells.",
             "",
             "Runs synthetic crops through the pipeline's own decode/resize/embed path and",
-            "writes the cell-type head and MIL model next to the fixture embedder. Run it after",
-            "changing the fixture ViT or the synthetic renderer; FixturesUpToDateTest fails",
-            "while the committed files are stale."
+            "writes the head next to the fixture embedder. Run it after changing the fixture",
+            "ViT or the synthetic renderer (FixturesUpToDateTest fails while the committed head",
+            "is stale); the MIL fixture is rebuilt by models/make_mil_fixture.sh."
         })
 final class FixturesCommand implements Callable<Integer> {
     @Option(
@@ -41,20 +41,13 @@ final class FixturesCommand implements Callable<Integer> {
             description = "Head file (default: models/fixtures/vit-tiny-centroids.json).")
     Path headOut;
 
-    @Option(
-            names = "--mil-out",
-            paramLabel = "JSON",
-            description = "MIL file (default: models/fixtures/mil-differential.json).")
-    Path milOut;
-
     @Override
     public Integer call() throws Exception {
         Path home = BloomstreamCli.home();
         Path m = model != null ? model : home.resolve(JobConfig.FIXTURE_EMBEDDER);
         FixtureBuilder.Fixtures f = new FixtureBuilder(m, perKind).build();
         Path h = headOut != null ? headOut : home.resolve(JobConfig.FIXTURE_HEAD);
-        Path mil = milOut != null ? milOut : home.resolve(JobConfig.FIXTURE_MIL);
-        FixtureBuilder.write(f, h, mil);
+        FixtureBuilder.write(f, h);
         System.out.printf(
                 Locale.ROOT,
                 "head %s: %d classes, temperature %.4f, held-out accuracy %.3f%n",
@@ -62,7 +55,6 @@ final class FixturesCommand implements Callable<Integer> {
                 f.head().classes().size(),
                 f.head().temperature(),
                 f.heldOutAccuracy());
-        System.out.println("mil  " + mil + ": " + f.mil().classes());
         return 0;
     }
 }

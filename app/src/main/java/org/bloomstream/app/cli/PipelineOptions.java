@@ -38,7 +38,9 @@ final class PipelineOptions {
     @Option(
             names = "--mil",
             paramLabel = "JSON",
-            description = "MIL model (default: models/fixtures/mil-differential.json).")
+            description =
+                    "MIL model manifest, trained by models/train_mil.py on this embedder's"
+                            + " embeddings (default: models/fixtures/mil-vit-tiny.json).")
     Path mil;
 
     @Option(

@@ -135,7 +135,8 @@ public final class DemoRun {
                 boolean done =
                         sent != null
                                 && s.classified() + s.deadCrops() >= sent.cropsIn()
-                                && s.reports().size() >= specimens;
+                                && s.reports().size() >= specimens
+                                && s.fhirBundles().size() >= specimens;
                 if (done || now - lastPrint > 2_000_000_000L) {
                     lastPrint = now;
                     out.printf(
@@ -257,6 +258,7 @@ public final class DemoRun {
         m.put("specimens", specimens);
         m.put("alerts", s.alerts().size());
         m.put("reports", s.reports().size());
+        m.put("fhir_reports", s.fhirBundles().size());
         if (!truth.isEmpty()) {
             long subtypeSpecimens =
                     truth.values().stream()

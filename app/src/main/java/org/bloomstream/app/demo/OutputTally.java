@@ -39,6 +39,7 @@ public final class OutputTally implements AutoCloseable {
     private final List<AmlAlert> alerts = new ArrayList<>();
     private final Map<String, SpecimenReport> reports = new LinkedHashMap<>();
     private long duplicateReports;
+    private final Map<String, String> fhir = new LinkedHashMap<>();
 
     public OutputTally(String bootstrapServers) {
         consumer =
@@ -50,7 +51,8 @@ public final class OutputTally implements AutoCloseable {
                         Topics.CELLS_CLASSIFIED.name(),
                         Topics.CELLS_DEAD.name(),
                         Topics.ALERTS_AML.name(),
-                        Topics.SPECIMEN_REPORTS.name()));
+                        Topics.SPECIMEN_REPORTS.name(),
+                        Topics.SPECIMEN_FHIR.name()));
         thread = new Thread(this::loop, "output-tally");
         thread.setDaemon(true);
         thread.start();
@@ -96,6 +98,10 @@ public final class OutputTally implements AutoCloseable {
             if (reports.put(rep.getSpecimenId(), rep) != null) {
                 duplicateReports++;
             }
+        } else if (topic.equals(Topics.SPECIMEN_FHIR.name())) {
+            fhir.put(
+                    Topics.SPECIMEN_FHIR.deserializeKey(r.key()),
+                    Topics.SPECIMEN_FHIR.deserializeValue(r.value()));
         }
     }
 
@@ -123,7 +129,8 @@ public final class OutputTally implements AutoCloseable {
                 List.copyOf(deadLetters),
                 List.copyOf(alerts),
                 new LinkedHashMap<>(reports),
-                duplicateReports);
+                duplicateReports,
+                new LinkedHashMap<>(fhir));
     }
 
     /** Counts at one moment. */
@@ -138,7 +145,8 @@ public final class OutputTally implements AutoCloseable {
             List<DeadLetter> deadLetters,
             List<AmlAlert> alerts,
             Map<String, SpecimenReport> reports,
-            long duplicateReports) {
+            long duplicateReports,
+            Map<String, String> fhirBundles) {
         public long classified() {
             return classifiedIds.size();
         }

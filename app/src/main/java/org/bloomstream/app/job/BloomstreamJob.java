@@ -11,9 +11,12 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.bloomstream.aggregation.MilInstanceScorer;
 import org.bloomstream.aggregation.SpecimenMilFunction;
 import org.bloomstream.aggregation.SpecimenSignal;
-import org.bloomstream.aggregation.mil.DifferentialMilModel;
+import org.bloomstream.aggregation.fhir.FhirDocument;
+import org.bloomstream.aggregation.fhir.FhirReportFunction;
+import org.bloomstream.aggregation.mil.OnnxMilModel;
 import org.bloomstream.aggregation.signals.DeadLetterSignals;
 import org.bloomstream.aggregation.signals.ScanEventSignals;
 import org.bloomstream.inference.batch.MicroBatchEmbedder;
@@ -37,11 +40,11 @@ import org.bloomstream.schemas.avro.SpecimenReport;
  * letters out.
  *
  * <pre>
- * cells.accepted ─► decode-resize ─► micro-batch-embed ─► cell-type ─┬─► cells.classified
- *                                                                    └─► keyBy(specimen) ─┐
- * scans.events ─► scan-signals ─┐                                                         ▼
- * cells.dead ──► lost-cells ────┴─► keyBy(specimen) ─────────────────────────────► specimen-mil
- *                                                          alerts.aml ◄─┤ specimens.reports ◄─┘
+ * cells.accepted ─► decode-resize ─► micro-batch-embed ─► cell-type ─► mil-instance ─┬─► cells.classified
+ *                                                                                    └─► keyBy(specimen) ─┐
+ * scans.events ─► scan-signals ─┐                                                                         ▼
+ * cells.dead ──► lost-cells ────┴─► keyBy(specimen) ─────────────────────────────────────────────► specimen-mil
+ *                                    alerts.aml ◄─┤ specimens.reports ◄─┤ fhir-report ─► specimens.fhir ◄─┘
  * </pre>
  *
  * Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
@@ -56,6 +59,7 @@ public final class BloomstreamJob {
     private final Sink<AmlAlert> alertSink;
     private final Sink<SpecimenReport> reportSink;
     private final Sink<DeadLetter> deadSink;
+    private final Sink<FhirDocument> fhirSink;
 
     public BloomstreamJob(
             JobConfig config,
@@ -65,7 +69,8 @@ public final class BloomstreamJob {
             Sink<ClassifiedCell> classifiedSink,
             Sink<AmlAlert> alertSink,
             Sink<SpecimenReport> reportSink,
-            Sink<DeadLetter> deadSink) {
+            Sink<DeadLetter> deadSink,
+            Sink<FhirDocument> fhirSink) {
         this.config = config;
         this.crops = crops;
         this.scanEvents = scanEvents;
@@ -74,6 +79,7 @@ public final class BloomstreamJob {
         this.alertSink = alertSink;
         this.reportSink = reportSink;
         this.deadSink = deadSink;
+        this.fhirSink = fhirSink;
     }
 
     /** The job on the registry's Kafka topics. */
@@ -87,11 +93,12 @@ public final class BloomstreamJob {
                 k.sink(Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId),
                 k.sink(Topics.ALERTS_AML, AmlAlert::getSpecimenId),
                 k.sink(Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId),
-                k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf));
+                k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf),
+                k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json));
     }
 
     /** Loaded once on the client, checked against each other, shipped with the job graph. */
-    record Models(EmbedderManifest embedder, CentroidHead head, DifferentialMilModel mil) {}
+    record Models(EmbedderManifest embedder, CentroidHead head, OnnxMilModel mil) {}
 
     /** Reads and cross-checks the models, failing fast with a message that names the files. */
     static Models loadModels(JobConfig config) {
@@ -99,8 +106,8 @@ public final class BloomstreamJob {
             EmbedderManifest manifest = EmbedderManifest.forModel(config.embedderModel());
             CentroidHead head = CentroidHead.read(config.head());
             head.checkCompatible(manifest.modelId(), manifest.embeddingDim());
-            DifferentialMilModel mil = DifferentialMilModel.read(config.milModel());
-            mil.checkCellTypes(head.classes());
+            OnnxMilModel mil = OnnxMilModel.load(config.milModel());
+            mil.checkCompatible(manifest.modelId(), manifest.embeddingDim());
             return new Models(manifest, head, mil);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -139,7 +146,12 @@ public final class BloomstreamJob {
                         .uid("micro-batch-embed");
 
         SingleOutputStreamOperator<ClassifiedCell> classified =
-                embedded.map(new CellTyper(models.head())).name("cell-type").uid("cell-type");
+                embedded.map(new CellTyper(models.head()))
+                        .name("cell-type")
+                        .uid("cell-type")
+                        .map(new MilInstanceScorer(models.mil()))
+                        .name("mil-instance")
+                        .uid("mil-instance");
 
         classified
                 .map(new WireCell(config.emitEmbeddings()))
@@ -171,10 +183,14 @@ public final class BloomstreamJob {
                         .uid("specimen-mil");
 
         alerts.sinkTo(alertSink).name("sink-alerts").uid("sink-alerts");
-        alerts.getSideOutput(SpecimenMilFunction.REPORTS)
-                .sinkTo(reportSink)
-                .name("sink-reports")
-                .uid("sink-reports");
+        DataStream<SpecimenReport> reports = alerts.getSideOutput(SpecimenMilFunction.REPORTS);
+        reports.sinkTo(reportSink).name("sink-reports").uid("sink-reports");
+        reports.map(new FhirReportFunction())
+                .name("fhir-report")
+                .uid("fhir-report")
+                .sinkTo(fhirSink)
+                .name("sink-fhir")
+                .uid("sink-fhir");
 
         decoded.getSideOutput(CropDecodeFunction.DEAD)
                 .union(

@@ -27,7 +27,7 @@ import org.bloomstream.inference.model.ExecutionConfig;
  * @param execution ONNX Runtime settings
  * @param batch micro-batching policy
  * @param head cell-type head file
- * @param milModel MIL model file
+ * @param milModel MIL model manifest (its ONNX graphs sit next to it)
  * @param alertPolicy alert and specimen-closing policy
  * @param imageLimits what a decodable crop may be
  * @param emitEmbeddings whether {@code cells.classified} carries the embedding vectors
@@ -53,7 +53,7 @@ public record JobConfig(
     public static final Path FIXTURE_EMBEDDER = Path.of("models/fixtures/vit-tiny.onnx");
 
     public static final Path FIXTURE_HEAD = Path.of("models/fixtures/vit-tiny-centroids.json");
-    public static final Path FIXTURE_MIL = Path.of("models/fixtures/mil-differential.json");
+    public static final Path FIXTURE_MIL = Path.of("models/fixtures/mil-vit-tiny.json");
 
     public JobConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");

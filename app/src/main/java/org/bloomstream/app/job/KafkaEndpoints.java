@@ -38,15 +38,23 @@ public final class KafkaEndpoints {
     }
 
     public <V> KafkaSink<V> sink(Topic<String, V> topic, SerializableFunction<V, String> key) {
+        return sink(topic, key, v -> v);
+    }
+
+    /** A sink whose elements carry the topic value in a field ({@code value}). */
+    public <E, V> KafkaSink<E> sink(
+            Topic<String, V> topic,
+            SerializableFunction<E, String> key,
+            SerializableFunction<E, V> value) {
         Properties producer = new Properties();
         // Must stay below the broker's transaction.max.timeout.ms, or the job loops on
         // InitProducerId errors.
         producer.setProperty("transaction.timeout.ms", "60000");
         producer.setProperty("compression.type", "lz4");
         producer.setProperty("max.request.size", String.valueOf(ClientSettings.MAX_RECORD_BYTES));
-        return KafkaSink.<V>builder()
+        return KafkaSink.<E>builder()
                 .setBootstrapServers(config.bootstrapServers())
-                .setRecordSerializer(new TopicSerializer<>(topic, key))
+                .setRecordSerializer(new TopicSerializer<>(topic, key, value))
                 .setDeliveryGuarantee(config.guarantee())
                 .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + topic.name())
                 .setKafkaProducerConfig(producer)

@@ -91,7 +91,9 @@ class EndToEndTest {
 
             OutputTally.Snapshot s = tally.snapshot();
             long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-            while (s.classified() + s.deadCrops() < 1200 || s.reports().size() < 10) {
+            while (s.classified() + s.deadCrops() < 1200
+                    || s.reports().size() < 10
+                    || s.fhirBundles().size() < 10) {
                 assertThat(System.nanoTime())
                         .as(
                                 "pipeline did not finish in time: "
@@ -128,6 +130,16 @@ class EndToEndTest {
                         .isEqualTo(120);
                 assertThat(r.getCall()).isEqualTo(truth.get(r.getSpecimenId()).label());
             }
+
+            // Every report also went out as a FHIR bundle whose DiagnosticReport id derives from
+            // the specimen.
+            assertThat(s.fhirBundles().keySet()).isEqualTo(truth.keySet());
+            s.fhirBundles()
+                    .forEach(
+                            (specimen, json) ->
+                                    assertThat(json)
+                                            .contains("\"resourceType\":\"Bundle\"")
+                                            .contains("DiagnosticReport/aml-" + specimen));
 
             Map<String, String> firstAlert = new HashMap<>();
             for (AmlAlert a : s.alerts()) {
