@@ -167,6 +167,17 @@ class ComposeFileTest {
         assertThat(option(cmd, "--bootstrap-servers")).contains(kafkaInternalBootstrap());
         String port = option(cmd, "--port").orElseThrow();
         assertThat(strings(service("ingest").path("ports"))).contains("8080:" + port);
+        assertThat(option(cmd, "--bind"))
+                .as("reachable from other containers, not only loopback")
+                .contains("0.0.0.0");
+        assertThat(cmd).as("the gate runs in the feed's JVM").contains("--with-gate");
+        assertThat(namedVolumeTargets("ingest"))
+                .as("the gate's state dir is on a volume")
+                .anyMatch(v -> option(cmd, "--gate-state-dir").orElseThrow().startsWith(v + "/"));
+        assertThat(cmd).doesNotContain("--no-auth");
+        assertThat(service("ingest").path("environment").path("BLOOMSTREAM_INGEST_TOKEN").asText())
+                .as("the bearer token comes from the environment, required")
+                .startsWith("${BLOOMSTREAM_INGEST_TOKEN:?");
         Assumptions.assumeTrue(
                 DeployFiles.subcommand("ingest", "serve").isPresent(),
                 "`bloomstream ingest serve` is not in this build yet (issue 6); its options are"

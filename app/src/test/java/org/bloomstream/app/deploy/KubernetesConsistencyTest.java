@@ -58,22 +58,52 @@ class KubernetesConsistencyTest {
         return stringMap(flink().path("spec").path("flinkConfiguration"));
     }
 
-    private static JsonNode ingestDeployment() {
+    private static JsonNode deployment(String name) {
         return all("Deployment").stream()
-                .filter(d -> d.path("metadata").path("name").asText().equals("bloomstream-ingest"))
+                .filter(d -> d.path("metadata").path("name").asText().equals(name))
                 .findFirst()
                 .orElseThrow();
     }
 
-    private static List<String> ingestArgs() {
+    private static JsonNode ingestDeployment() {
+        return deployment("bloomstream-ingest");
+    }
+
+    private static JsonNode gateDeployment() {
+        return deployment("bloomstream-ingest-gate");
+    }
+
+    private static List<String> args(JsonNode deployment) {
         return strings(
-                ingestDeployment()
+                deployment
                         .path("spec")
                         .path("template")
                         .path("spec")
                         .path("containers")
                         .get(0)
                         .path("args"));
+    }
+
+    private static List<String> ingestArgs() {
+        return args(ingestDeployment());
+    }
+
+    /** mountPath -> volume, for the first container of a deployment. */
+    private static Map<String, JsonNode> mounts(JsonNode deployment) {
+        JsonNode pod = deployment.path("spec").path("template").path("spec");
+        Map<String, JsonNode> volumes = new HashMap<>();
+        pod.path("volumes").forEach(v -> volumes.put(v.path("name").asText(), v));
+        Map<String, JsonNode> out = new HashMap<>();
+        pod.path("containers")
+                .get(0)
+                .path("volumeMounts")
+                .forEach(
+                        m -> {
+                            JsonNode v = volumes.get(m.path("name").asText());
+                            assertThat(v).as("volume %s", m.path("name").asText()).isNotNull();
+                            out.put(m.path("mountPath").asText(), v);
+                        });
+        return out;
     }
 
     private static String kafkaBootstrap() {
@@ -291,14 +321,11 @@ class KubernetesConsistencyTest {
                                         .path("metadata")
                                         .path("labels")))
                 .containsAllEntriesOf(peer);
-        assertThat(
-                        stringMap(
-                                ingestDeployment()
-                                        .path("spec")
-                                        .path("template")
-                                        .path("metadata")
-                                        .path("labels")))
-                .containsAllEntriesOf(peer);
+        for (JsonNode d : all("Deployment")) {
+            assertThat(stringMap(d.path("spec").path("template").path("metadata").path("labels")))
+                    .as(d.path("metadata").path("name").asText())
+                    .containsAllEntriesOf(peer);
+        }
     }
 
     // ---- ingest ---------------------------------------------------------------------------------
@@ -347,36 +374,61 @@ class KubernetesConsistencyTest {
     }
 
     @Test
-    void ingestArgsAreOptionsOfTheIngestCommand() {
-        assertThat(ingestArgs().subList(0, 2)).containsExactly("ingest", "serve");
-        assertThat(option(ingestArgs(), "--bootstrap-servers")).contains(kafkaBootstrap());
+    void ingestArgsAreOptionsOfTheIngestCommands() {
+        List<String> serve = ingestArgs();
+        assertThat(serve.subList(0, 2)).containsExactly("ingest", "serve");
+        assertThat(option(serve, "--bootstrap-servers")).contains(kafkaBootstrap());
+        assertThat(option(serve, "--bind")).contains("0.0.0.0");
+        assertThat(serve).doesNotContain("--no-auth", "--with-gate");
+        String token = option(serve, "--token-file").orElseThrow();
+        JsonNode tokenVolume =
+                mounts(ingestDeployment()).get(token.substring(0, token.lastIndexOf('/')));
+        assertThat(tokenVolume.path("secret").path("secretName").asText())
+                .as("the bearer token comes from a Secret")
+                .isNotEmpty();
+
+        List<String> gate = args(gateDeployment());
+        assertThat(gate.subList(0, 2)).containsExactly("ingest", "gate");
+        assertThat(option(gate, "--bootstrap-servers")).contains(kafkaBootstrap());
+        String stateDir = option(gate, "--gate-state-dir").orElseThrow();
+        assertThat(mounts(gateDeployment()).entrySet())
+                .as("the gate's state dir is on a writable volume")
+                .anyMatch(
+                        e -> stateDir.startsWith(e.getKey() + "/") && e.getValue().has("emptyDir"));
+
         Assumptions.assumeTrue(
-                DeployFiles.subcommand("ingest", "serve").isPresent(),
-                "`bloomstream ingest serve` is not in this build yet (issue 6); its options are"
-                        + " checked once it is");
-        DeployFiles.parse(ingestArgs());
+                DeployFiles.subcommand("ingest", "serve").isPresent()
+                        && DeployFiles.subcommand("ingest", "gate").isPresent(),
+                "`bloomstream ingest serve|gate` are not in this build yet (issue 6); their options"
+                        + " are checked once they are");
+        DeployFiles.parse(serve);
+        DeployFiles.parse(gate);
     }
 
     // ---- security -------------------------------------------------------------------------------
 
     @Test
     void everyPodWeDefineRunsAsNonRootWithoutPrivilegeEscalation() {
-        JsonNode ingestPod = ingestDeployment().path("spec").path("template").path("spec");
-        assertRestrictedPod(ingestPod, "ingest");
-        assertThat(ingestPod.path("securityContext").path("runAsUser").asInt())
-                .as("the uid of USER in docker/Dockerfile.ingest")
-                .isEqualTo(10001);
+        assertThat(all("Deployment")).hasSize(2);
+        for (JsonNode deployment : all("Deployment")) {
+            String name = deployment.path("metadata").path("name").asText();
+            JsonNode pod = deployment.path("spec").path("template").path("spec");
+            assertRestrictedPod(pod, name);
+            assertThat(pod.path("securityContext").path("runAsUser").asInt())
+                    .as("%s: the uid of USER in docker/Dockerfile.ingest", name)
+                    .isEqualTo(10001);
+            pod.path("containers")
+                    .forEach(
+                            c ->
+                                    assertThat(
+                                                    c.path("securityContext")
+                                                            .path("readOnlyRootFilesystem")
+                                                            .asBoolean())
+                                            .as(name)
+                                            .isTrue());
+            assertThat(pod.path("automountServiceAccountToken").asBoolean(true)).as(name).isFalse();
+        }
         assertThat(DeployFiles.text("docker/Dockerfile.ingest")).contains("USER 10001:10001");
-        ingestPod
-                .path("containers")
-                .forEach(
-                        c ->
-                                assertThat(
-                                                c.path("securityContext")
-                                                        .path("readOnlyRootFilesystem")
-                                                        .asBoolean())
-                                        .isTrue());
-        assertThat(ingestPod.path("automountServiceAccountToken").asBoolean(true)).isFalse();
 
         JsonNode flinkPod = flink().path("spec").path("podTemplate").path("spec");
         assertRestrictedPod(flinkPod, "flink");
@@ -454,6 +506,8 @@ class KubernetesConsistencyTest {
                                                         ingestPorts.add(
                                                                 p.path("containerPort").asInt())));
         pods.add(new Pod("ingest", stringMap(ingest.path("metadata").path("labels")), ingestPorts));
+        JsonNode gate = gateDeployment().path("spec").path("template");
+        pods.add(new Pod("ingest-gate", stringMap(gate.path("metadata").path("labels")), Set.of()));
         Set<Integer> kafkaPorts = new HashSet<>(Set.of(9090, 9091));
         one("Kafka")
                 .path("spec")
