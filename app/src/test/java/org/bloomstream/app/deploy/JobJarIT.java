@@ -180,7 +180,7 @@ class JobJarIT {
                                 Class<?> exec =
                                         loader.loadClass(
                                                 "org.bloomstream.inference.model.ExecutionConfig");
-                                Object cfg = exec.getConstructor(int.class).newInstance(1);
+                                Object cfg = exec.getField("DEFAULT").get(null);
                                 Class<?> onnx =
                                         loader.loadClass(
                                                 "org.bloomstream.inference.model.OnnxEmbedder");
