@@ -113,7 +113,9 @@ class ComposeFileTest {
                 .isEqualTo(service("jobmanager").path("image").asText());
         assertThat(service("ingest").path("build").path("dockerfile").asText())
                 .isEqualTo("docker/Dockerfile.ingest");
-        for (String built : List.of("jobmanager", "ingest")) {
+        assertThat(service("taskmanager").path("build").path("dockerfile").asText())
+                .isEqualTo("docker/Dockerfile.job");
+        for (String built : List.of("jobmanager", "taskmanager", "ingest")) {
             JsonNode build = service(built).path("build");
             assertThat(path("docker").resolve(build.path("context").asText()).normalize())
                     .isEqualTo(DeployFiles.ROOT);
@@ -392,6 +394,8 @@ class ComposeFileTest {
                 .isEqualTo("docker/Dockerfile.job-gpu");
         assertThat(gpu.path("taskmanager").path("image").asText())
                 .isEqualTo(gpu.path("jobmanager").path("image").asText());
+        assertThat(gpu.path("taskmanager").path("build").path("dockerfile").asText())
+                .isEqualTo("docker/Dockerfile.job-gpu");
         JsonNode device =
                 gpu.path("taskmanager")
                         .path("deploy")
