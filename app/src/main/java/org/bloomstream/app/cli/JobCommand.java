@@ -42,15 +42,18 @@ final class JobCommand implements Callable<Integer> {
 
     @Mixin PipelineOptions pipeline;
 
+    /** The job configuration these options describe. */
+    JobConfig config() {
+        return pipeline.toConfig(bootstrapServers).toBuilder()
+                .groupId(groupId)
+                .transactionalIdPrefix(txPrefix)
+                .build();
+    }
+
     @Override
     public Integer call() throws Exception {
-        JobConfig config =
-                pipeline.toConfig(bootstrapServers).toBuilder()
-                        .groupId(groupId)
-                        .transactionalIdPrefix(txPrefix)
-                        .build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        BloomstreamJob.kafka(config).build(env);
+        BloomstreamJob.kafka(config()).build(env);
         env.execute("bloomstream");
         return 0;
     }
