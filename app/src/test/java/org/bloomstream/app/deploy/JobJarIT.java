@@ -151,7 +151,7 @@ class JobJarIT {
             "--parallelism", "3",
             "--model", fixtures.resolve("vit-tiny.onnx").toString(),
             "--head", fixtures.resolve("vit-tiny-centroids.json").toString(),
-            "--mil", fixtures.resolve("mil-differential.json").toString()
+            "--mil", fixtures.resolve("mil-vit-tiny.json").toString()
         };
         try (URLClassLoader loader = flinkImageClassLoader()) {
             String plan = withContextLoader(loader, () -> plan(loader, args));
@@ -160,7 +160,10 @@ class JobJarIT {
                             "decode-resize",
                             "micro-batch-embed",
                             "cell-type",
+                            "mil-instance",
                             "specimen-mil",
+                            "fhir-report",
+                            "sink-fhir",
                             "sink-classified",
                             "sink-alerts",
                             "sink-reports",
@@ -205,6 +208,77 @@ class JobJarIT {
             for (float v : out[0]) {
                 assertThat(Float.isFinite(v)).isTrue();
             }
+        }
+    }
+
+    /** The MIL graphs and the FHIR renderer, as the job's tasks run them from the shaded jar. */
+    @Test
+    void runsTheMilModelAndRendersFhirWithTheShadedJar() throws Exception {
+        Path mil = HOME.resolve("models/fixtures/mil-vit-tiny.json").toAbsolutePath();
+        try (URLClassLoader loader = flinkImageClassLoader()) {
+            String json =
+                    withContextLoader(
+                            loader,
+                            () -> {
+                                Class<?> onnxMil =
+                                        loader.loadClass(
+                                                "org.bloomstream.aggregation.mil.OnnxMilModel");
+                                Object model =
+                                        onnxMil.getMethod("load", Path.class).invoke(null, mil);
+                                Object rt = onnxMil.getMethod("open").invoke(model);
+                                Class<?> runtime =
+                                        loader.loadClass(
+                                                "org.bloomstream.aggregation.mil.MilModel$Runtime");
+                                float[] a =
+                                        (float[])
+                                                runtime.getMethod("attention", float[].class)
+                                                        .invoke(rt, new float[64]);
+                                assertThat(a).hasSize(5);
+                                runtime.getMethod("close").invoke(rt);
+
+                                Class<?> renderer =
+                                        loader.loadClass(
+                                                "org.bloomstream.aggregation.fhir.FhirReportRenderer");
+                                assertThat(
+                                                renderer.getProtectionDomain()
+                                                        .getCodeSource()
+                                                        .getLocation())
+                                        .isEqualTo(JAR.toUri().toURL());
+                                Class<?> report =
+                                        loader.loadClass(
+                                                "org.bloomstream.schemas.avro.SpecimenReport");
+                                Object r = report.getMethod("newBuilder").invoke(null);
+                                Class<?> b = r.getClass();
+                                java.time.Instant t =
+                                        java.time.Instant.parse("2026-01-01T00:00:00Z");
+                                b.getMethod("setSpecimenId", String.class).invoke(r, "SPC-1");
+                                b.getMethod("setScanId", String.class).invoke(r, "scan");
+                                Class<?> reason =
+                                        loader.loadClass(
+                                                "org.bloomstream.schemas.avro.CloseReason");
+                                b.getMethod("setCloseReason", reason)
+                                        .invoke(r, reason.getField("SCAN_FINISHED").get(null));
+                                b.getMethod("setCellCount", long.class).invoke(r, 3L);
+                                b.getMethod("setCall", String.class).invoke(r, "NPM1");
+                                b.getMethod("setProbabilities", List.class).invoke(r, List.of());
+                                b.getMethod("setDifferential", List.class).invoke(r, List.of());
+                                b.getMethod("setTopAttended", List.class).invoke(r, List.of());
+                                b.getMethod("setAlertsRaised", List.class).invoke(r, List.of());
+                                b.getMethod("setEmbeddingModelId", String.class).invoke(r, "e");
+                                b.getMethod("setHeadModelId", String.class).invoke(r, "h");
+                                b.getMethod("setMilModelId", String.class).invoke(r, "m");
+                                b.getMethod("setFirstCellTime", java.time.Instant.class)
+                                        .invoke(r, t);
+                                b.getMethod("setLastCellTime", java.time.Instant.class)
+                                        .invoke(r, t);
+                                b.getMethod("setReportTime", java.time.Instant.class).invoke(r, t);
+                                Object built = b.getMethod("build").invoke(r);
+                                Object rend = renderer.getConstructor().newInstance();
+                                return (String)
+                                        renderer.getMethod("renderJson", report)
+                                                .invoke(rend, built);
+                            });
+            assertThat(json).contains("DiagnosticReport").contains("aml-SPC-1");
         }
     }
 
