@@ -53,6 +53,11 @@ class CropImageDecoderTest {
         assertThat(out.getRGB(5, 5) & 0xffffff).isEqualTo(0xffffff);
         assertThat(out.getRGB(0, 0) & 0xffffff).isEqualTo(0);
 
+        // Scanners often write 16-bit TIFF.
+        BufferedImage tiff16 = decoder.decode(encode(gray16, "tiff"));
+        assertThat(tiff16.getType()).isEqualTo(BufferedImage.TYPE_INT_RGB);
+        assertThat(tiff16.getRGB(5, 5) & 0xffffff).isEqualTo(0xffffff);
+
         BufferedImage gray = gradient(20, 20, BufferedImage.TYPE_BYTE_GRAY);
         assertThat(decoder.decode(encode(gray, "png")).getType())
                 .isEqualTo(BufferedImage.TYPE_INT_RGB);
