@@ -103,10 +103,11 @@ public final class DemoRun {
         out.println("starting embedded Kafka (KRaft), ingest gate and Flink MiniCluster ...");
         Files.createDirectories(options.workDir());
         ExecutorService feeder = Executors.newSingleThreadExecutor();
+        int metricsPort = EmbeddedRuntime.freePort();
         try (EmbeddedRuntime runtime =
                         EmbeddedRuntime.start(
                                 new EmbeddedRuntime.Options(
-                                        4, options.job(), true, options.workDir()));
+                                        4, options.job(), true, options.workDir(), metricsPort));
                 OutputTally tally = new OutputTally(runtime.bootstrapServers());
                 FeedProducer producer = new FeedProducer(runtime.bootstrapServers())) {
             JobConfig cfg = runtime.jobConfig();
@@ -117,6 +118,7 @@ public final class DemoRun {
                     cfg.embedderModel().getFileName(),
                     cfg.batch().maxBatch(),
                     cfg.batch().maxDelay().toMillis());
+            out.printf("metrics (Prometheus): http://127.0.0.1:%d/metrics%n", metricsPort);
             AtomicLong emitted = new AtomicLong();
             Future<FeedProducer.Sent> sending =
                     feeder.submit(() -> producer.send(feed, options.rate(), emitted::set));

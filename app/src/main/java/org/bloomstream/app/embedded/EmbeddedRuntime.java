@@ -33,12 +33,22 @@ public final class EmbeddedRuntime implements AutoCloseable {
      * @param job the job's configuration, given the broker's bootstrap address
      * @param restartOnFailure restart the job on failure (demo) or let failures surface (tests)
      * @param workDir broker logs and Streams state; deleted on close
+     * @param metricsPort port of Flink's Prometheus endpoint ({@code /metrics}), 0 for none
      */
     public record Options(
             int partitions,
             Function<String, JobConfig> job,
             boolean restartOnFailure,
-            Path workDir) {}
+            Path workDir,
+            int metricsPort) {
+        public Options(
+                int partitions,
+                Function<String, JobConfig> job,
+                boolean restartOnFailure,
+                Path workDir) {
+            this(partitions, job, restartOnFailure, workDir, 0);
+        }
+    }
 
     private final Path workDir;
     private final EmbeddedKafka kafka;
@@ -79,7 +89,8 @@ public final class EmbeddedRuntime implements AutoCloseable {
                     StreamExecutionEnvironment.createLocalEnvironment(
                             miniClusterConfig(
                                     Math.max(cfg.parallelism(), cfg.decodeParallelism()),
-                                    options.restartOnFailure()));
+                                    options.restartOnFailure(),
+                                    options.metricsPort()));
             BloomstreamJob.kafka(cfg).build(env);
             JobClient job = env.executeAsync("bloomstream");
             return new EmbeddedRuntime(workDir, kafka, gate, job, cfg);
@@ -95,7 +106,8 @@ public final class EmbeddedRuntime implements AutoCloseable {
     }
 
     /** A MiniCluster bound to loopback, sized for one slot per parallel pipeline. */
-    static Configuration miniClusterConfig(int parallelism, boolean restartOnFailure) {
+    static Configuration miniClusterConfig(
+            int parallelism, boolean restartOnFailure, int metricsPort) {
         Configuration c = new Configuration();
         c.setString("parallelism.default", String.valueOf(parallelism));
         c.setString("taskmanager.numberOfTaskSlots", String.valueOf(parallelism));
@@ -106,6 +118,14 @@ public final class EmbeddedRuntime implements AutoCloseable {
         c.setString("taskmanager.bind-host", "127.0.0.1");
         c.setString("taskmanager.host", "127.0.0.1");
         c.setString("taskmanager.memory.managed.size", "64m");
+        if (metricsPort > 0) {
+            // The same reporter a Flink cluster uses (see docker/ and k8s/): one scrape target.
+            c.setString(
+                    "metrics.reporter.prom.factory.class",
+                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            c.setString("metrics.reporter.prom.port", String.valueOf(metricsPort));
+            c.setString("metrics.reporter.prom.interval", "1 s");
+        }
         if (restartOnFailure) {
             c.setString("restart-strategy.type", "fixed-delay");
             c.setString("restart-strategy.fixed-delay.attempts", "3");
@@ -118,6 +138,14 @@ public final class EmbeddedRuntime implements AutoCloseable {
 
     public String bootstrapServers() {
         return kafka.bootstrapServers();
+    }
+
+    /** A free loopback port, for the metrics endpoint. */
+    public static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     public EmbeddedKafka kafka() {

@@ -196,6 +196,9 @@ public final class BloomstreamJob {
                 .union(
                         embedded.getSideOutput(MicroBatchEmbedder.DEAD),
                         scans.getSideOutput(ScanEventSignals.DEAD))
+                .map(new DeadLetterMetrics())
+                .name("dead-letter-metrics")
+                .uid("dead-letter-metrics")
                 .sinkTo(deadSink)
                 .name("sink-dead-letters")
                 .uid("sink-dead-letters");

@@ -80,16 +80,22 @@ class EndToEndTest {
         assertThat(badIds).as("the run must exercise dead-lettering").isNotEmpty();
         Map<String, SpecimenProfile> truth = scanner.specimens();
 
+        int metricsPort = EmbeddedRuntime.freePort();
         try (EmbeddedRuntime rt =
                         EmbeddedRuntime.start(
                                 new EmbeddedRuntime.Options(
-                                        4, b -> config(b, home()), false, dir.resolve("rt")));
+                                        4,
+                                        b -> config(b, home()),
+                                        false,
+                                        dir.resolve("rt"),
+                                        metricsPort));
                 OutputTally tally = new OutputTally(rt.bootstrapServers());
                 FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
             FeedProducer.Sent sent = producer.send(emissions, 0, null);
             assertThat(sent.cropsIn()).isEqualTo(1200);
 
             OutputTally.Snapshot s = tally.snapshot();
+            Map<String, Double> early = null;
             long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
             while (s.classified() + s.deadCrops() < 1200
                     || s.reports().size() < 10
@@ -107,6 +113,9 @@ class EndToEndTest {
                 rt.checkJobAlive();
                 Thread.sleep(200);
                 s = tally.snapshot();
+                if (early == null && s.classified() >= 200) {
+                    early = MetricsScrape.scrape(metricsPort);
+                }
             }
             // Give any duplicate a chance to show up: one more checkpoint's worth of output.
             Thread.sleep(1500);
@@ -130,6 +139,36 @@ class EndToEndTest {
                         .isEqualTo(120);
                 assertThat(r.getCall()).isEqualTo(truth.get(r.getSpecimenId()).label());
             }
+
+            // The Prometheus endpoint shows the pipeline's key series, and they moved.
+            Thread.sleep(2500); // the reporter refreshes every second
+            Map<String, Double> late = MetricsScrape.scrape(metricsPort);
+            for (String series :
+                    List.of("cellsEmbedded", "cellsTyped", "cropsDecoded", "batches", "reports")) {
+                assertThat(MetricsScrape.sum(late, series))
+                        .as(series + " moved")
+                        .isGreaterThan(MetricsScrape.sum(early, series));
+            }
+            assertThat(MetricsScrape.sum(late, "cellsEmbedded")).isEqualTo((double) goodIds.size());
+            for (String series :
+                    List.of(
+                            "batchSize_count",
+                            "queueMicros",
+                            "computeMicros",
+                            "cropsPerSecond",
+                            "endToEndLatencyMs",
+                            "openSpecimens",
+                            "lateCells")) {
+                assertThat(MetricsScrape.names(late))
+                        .as(series + " is exported")
+                        .anyMatch(n -> n.endsWith("_" + series));
+            }
+            assertThat(MetricsScrape.sum(late, "provider_executionProviderInfo")).isPositive();
+            assertThat(MetricsScrape.sum(late, "subtype_alerts"))
+                    .isEqualTo((double) s.alerts().size());
+            assertThat(MetricsScrape.sum(late, "reason_deadLetters"))
+                    .as("the job's own dead letters (truncated images)")
+                    .isPositive();
 
             // Every report also went out as a FHIR bundle whose DiagnosticReport id derives from
             // the specimen.
