@@ -87,7 +87,7 @@ final class BenchCommand implements Runnable {
             Path head;
             Path mil;
             if (model.equals(home.resolve(JobConfig.FIXTURE_EMBEDDER).toAbsolutePath())) {
-                head = home.resolve(JobConfig.FIXTURE_HEAD);
+                head = home.resolve(JobConfig.FIXTURE_CELL_HEAD);
                 mil = home.resolve(JobConfig.FIXTURE_MIL);
             } else {
                 String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");

@@ -3,6 +3,7 @@ package org.bloomstream.app.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.bloomstream.app.fixtures.DemoHead;
 import org.bloomstream.app.fixtures.FixtureBuilder;
 import org.bloomstream.app.job.JobConfig;
 import picocli.CommandLine.Command;
@@ -13,10 +14,11 @@ import picocli.CommandLine.Option;
         name = "fixtures",
         mixinStandardHelpOptions = true,
         description = {
-            "Refits the shipped fixture head and MIL model on synthetic cells.",
+            "Refits the shipped fixture heads and MIL model on synthetic cells.",
             "",
             "Runs synthetic crops through the pipeline's own decode/resize/embed path and",
-            "writes the cell-type head and MIL model next to the fixture embedder. Run it after",
+            "writes the served cell-type head (a linear probe), the nearest-centroid head the",
+            "MIL model is derived from, and the MIL model next to the fixture embedder. Run it after",
             "changing the fixture ViT or the synthetic renderer; FixturesUpToDateTest fails",
             "while the committed files are stale."
         })
@@ -38,8 +40,18 @@ final class FixturesCommand implements Callable<Integer> {
     @Option(
             names = "--head-out",
             paramLabel = "JSON",
-            description = "Head file (default: models/fixtures/vit-tiny-centroids.json).")
+            description =
+                    "Nearest-centroid head file, the MIL model's basis (default:"
+                            + " models/fixtures/vit-tiny-centroids.json).")
     Path headOut;
+
+    @Option(
+            names = "--cell-head-out",
+            paramLabel = "JSON",
+            description =
+                    "Served head file, a linear probe (default:"
+                            + " models/fixtures/vit-tiny-linear.json).")
+    Path cellHeadOut;
 
     @Option(
             names = "--mil-out",
@@ -63,6 +75,17 @@ final class FixturesCommand implements Callable<Integer> {
                 f.head().temperature(),
                 f.heldOutAccuracy());
         System.out.println("mil  " + mil + ": " + f.mil().classes());
+        DemoHead.Fit served = DemoHead.fit(m, perKind);
+        Path c = cellHeadOut != null ? cellHeadOut : home.resolve(JobConfig.FIXTURE_CELL_HEAD);
+        served.head().write(c);
+        System.out.printf(
+                Locale.ROOT,
+                "head %s: %s, %d classes, held-out accuracy %.3f, unknown %.3f%n",
+                c,
+                served.head().kind(),
+                served.head().classes().size(),
+                served.heldOutAccuracy(),
+                served.heldOutUnknown());
         return 0;
     }
 }
