@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             JobCommand.class,
             EmbedCommand.class,
+            FitHeadCommand.class,
+            EvaluateCommand.class,
             BenchCommand.class,
             FixturesCommand.class,
             CommandLine.HelpCommand.class
