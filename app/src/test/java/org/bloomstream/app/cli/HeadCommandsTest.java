@@ -176,8 +176,9 @@ class HeadCommandsTest {
 
     /**
      * A kNN head fitted with fit-head and loaded from its file by the pipeline: the ONNX search
-     * runs inside the Flink job. Fitted on synthetic cells, because the differential MIL fixture
-     * only accepts the synthetic cell types.
+     * runs inside the Flink job. Fitted on synthetic cells: the demo's summary compares the types
+     * with the synthetic cells' reference labels, and the differential MIL fixture on this branch
+     * reads only the synthetic types.
      */
     @Test
     void theDemoServesAFittedKnnHeadFromItsFile(@TempDir Path tmp) throws Exception {
