@@ -101,4 +101,48 @@ class EvaluationOnSharedDataTest {
             assertThat(Evaluation.mean(h.weightedF1())).isBetween(0.3, 1.0);
         }
     }
+
+    /**
+     * The published AML layout, {@code <label>/<patient>/image_<n>.tif}: folds group by patient.
+     * Built from JTSC crops re-encoded as TIFF, five patients per class.
+     */
+    @Test
+    void amlFolderLayoutGroupsByPatient(@TempDir Path tmp) throws Exception {
+        Path jtsc = shared("wbc-jtsc");
+        Assumptions.assumeTrue(jtsc != null, "../shared/data/wbc-jtsc is absent: skipping");
+        Path root = tmp.resolve("aml");
+        Map<String, Integer> taken = new HashMap<>();
+        for (String line : Files.readAllLines(jtsc.resolve("labels.csv")).subList(1, 301)) {
+            String[] f = line.split(",");
+            String label = f[1];
+            if (label.equals("basophil")) {
+                continue;
+            }
+            int n = taken.merge(label, 1, Integer::sum);
+            if (n > 15) {
+                continue;
+            }
+            Path dir = root.resolve(label).resolve("patient_" + label + "_" + (n - 1) / 3);
+            Files.createDirectories(dir);
+            java.awt.image.BufferedImage img =
+                    javax.imageio.ImageIO.read(jtsc.resolve(f[0]).toFile());
+            assertThat(
+                            javax.imageio.ImageIO.write(
+                                    img, "tiff", dir.resolve("image_" + n + ".tif").toFile()))
+                    .as("a TIFF writer is on the classpath")
+                    .isTrue();
+        }
+        Evaluation.Result r = evaluate(root, tmp);
+        assertThat(r.cells()).isEqualTo(60);
+        assertThat(r.grouped()).isTrue();
+        assertThat(r.groups()).isEqualTo(20);
+        Map<String, Set<Integer>> foldsOf = new HashMap<>();
+        for (Evaluation.Row row : r.rows()) {
+            assertThat(row.group()).startsWith("patient_" + row.label() + "_");
+            foldsOf.computeIfAbsent(row.group(), g -> new HashSet<>()).add(row.fold());
+        }
+        assertThat(foldsOf.values()).allSatisfy(f -> assertThat(f).hasSize(1));
+        assertThat(r.classes())
+                .containsExactly("eosinophil", "lymphocyte", "monocyte", "neutrophil");
+    }
 }
