@@ -201,4 +201,55 @@ class SchemaRoundTripTest {
         assertThat(read.getReferenceLabel()).isNull();
         assertThat(read.getGeometry()).isNull();
     }
+
+    /**
+     * Schema evolution: a classified cell from a job that predates the unknown outcome (no
+     * unknownReason, no typeSimilarity) reads with both null.
+     */
+    @Test
+    void readsClassifiedCellsFromBeforeTheUnknownOutcome() throws Exception {
+        Schema current = ClassifiedCell.getClassSchema();
+        SchemaBuilder.FieldAssembler<Schema> fields =
+                SchemaBuilder.record("ClassifiedCell").namespace(current.getNamespace()).fields();
+        for (Schema.Field f : current.getFields()) {
+            if (f.name().equals("unknownReason") || f.name().equals("typeSimilarity")) {
+                continue;
+            }
+            fields = fields.name(f.name()).type(f.schema()).noDefault();
+        }
+        Schema v0 = fields.endRecord();
+        ClassifiedCell now =
+                ClassifiedCell.newBuilder()
+                        .setCellId("c-1")
+                        .setSpecimenId("SPC-1")
+                        .setScanId("scan-1")
+                        .setScannerId("scanner-A")
+                        .setCaptureTime(T0)
+                        .setCellType("blast")
+                        .setTypeConfidence(0.8f)
+                        .setTypeProbabilities(List.of(new LabelProbability("blast", 0.8f)))
+                        .setEmbeddingModelId("e")
+                        .setHeadModelId("h")
+                        .setUnknownReason("low-confidence")
+                        .setTypeSimilarity(0.5f)
+                        .setTimings(new CellTimings(T0, 1, 2, 3, 4, T0))
+                        .build();
+        // Write it as the old job would have: same values, old schema.
+        org.apache.avro.specific.SpecificData data =
+                org.apache.avro.specific.SpecificData.getForClass(ClassifiedCell.class);
+        GenericRecord old = new GenericData.Record(v0);
+        for (Schema.Field f : v0.getFields()) {
+            old.put(f.name(), now.get(f.name()));
+        }
+        ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(data, v0).encode(old);
+        byte[] bytes = new byte[buf.remaining()];
+        buf.get(bytes);
+
+        ClassifiedCell read =
+                new AvroSerde<>(ClassifiedCell.class).addWriterSchema(v0).decode(bytes);
+        assertThat(read.getCellType()).isEqualTo("blast");
+        assertThat(read.getUnknownReason()).isNull();
+        assertThat(read.getTypeSimilarity()).isNull();
+        assertThat(read.getTimings().getBatchSize()).isEqualTo(4);
+    }
 }

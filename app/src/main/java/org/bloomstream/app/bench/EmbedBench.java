@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.demo.OutputTally;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
-import org.bloomstream.app.fixtures.FixtureBuilder;
+import org.bloomstream.app.fixtures.DemoHead;
 import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.inference.batch.BatchPolicy;
 import org.bloomstream.inference.model.EmbedderManifest;
@@ -143,7 +143,7 @@ public final class EmbedBench {
     private void ensureHeadAndMil() throws Exception {
         if (!Files.isRegularFile(options.head())) {
             out.println("fitting a cell-type head for this embedder on synthetic cells ...");
-            FixtureBuilder.write(new FixtureBuilder(options.model(), 10).build(), options.head());
+            DemoHead.fit(options.model(), 10).head().write(options.head());
         }
         if (!Files.isRegularFile(options.mil())) {
             EmbedderManifest m = EmbedderManifest.forModel(options.model());

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bloomstream.app.bench.EmbedBench;
+import org.bloomstream.app.bench.KnnBench;
 import org.bloomstream.app.bench.MilBench;
 import org.bloomstream.app.job.JobConfig;
 import picocli.CommandLine.Command;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print their figures; run them on an otherwise idle machine.",
-        subcommands = {BenchCommand.Embed.class, BenchCommand.Mil.class})
+        subcommands = {BenchCommand.Embed.class, BenchCommand.Knn.class, BenchCommand.Mil.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -91,11 +92,11 @@ final class BenchCommand implements Runnable {
             Path head;
             Path mil;
             if (model.equals(home.resolve(JobConfig.FIXTURE_EMBEDDER).toAbsolutePath())) {
-                head = home.resolve(JobConfig.FIXTURE_HEAD);
+                head = home.resolve(JobConfig.FIXTURE_CELL_HEAD);
                 mil = home.resolve(JobConfig.FIXTURE_MIL);
             } else {
                 String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
-                head = model.resolveSibling(stem + "-centroids.json");
+                head = model.resolveSibling(stem + "-linear.json");
                 mil = model.resolveSibling(stem + "-mil-random.json");
             }
             int cores = Runtime.getRuntime().availableProcessors();
@@ -249,6 +250,116 @@ final class BenchCommand implements Runnable {
                 new ObjectMapper()
                         .enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(json.toFile(), r);
+            }
+            return 0;
+        }
+    }
+
+    /** kNN typing against a large bank: queries/s per micro-batch size. */
+    @Command(
+            name = "knn",
+            mixinStandardHelpOptions = true,
+            description = {
+                "kNN typing throughput against a large reference bank (default 100k x 384, the",
+                "size of a lab's DinoBloom-S bank), through the serving path: the ONNX",
+                "MatMul + TopK search the pipeline uses, and the plain-Java search for scale.",
+                "Prints queries/s per micro-batch size and how much of the model stage the kNN",
+                "would take next to an embedder running at --model-crops-per-second."
+            })
+    static final class Knn implements Callable<Integer> {
+        @Option(
+                names = "--bank",
+                defaultValue = "100000",
+                description = "Reference cells in the bank (default: ${DEFAULT-VALUE}).")
+        int bank;
+
+        @Option(
+                names = "--dim",
+                defaultValue = "384",
+                description = "Embedding width (default: ${DEFAULT-VALUE}, DinoBloom-S).")
+        int dim;
+
+        @Option(
+                names = "--k",
+                defaultValue = "20",
+                description = "Neighbours (default: ${DEFAULT-VALUE}).")
+        int k;
+
+        @Option(
+                names = "--batch-sizes",
+                split = ",",
+                defaultValue = "1,16,64,256",
+                description = "Micro-batch sizes to measure (default: ${DEFAULT-VALUE}).")
+        List<Integer> batches;
+
+        @Option(
+                names = "--engines",
+                split = ",",
+                defaultValue = "onnx,java",
+                description = "onnx and/or java (default: ${DEFAULT-VALUE}).")
+        List<String> engines;
+
+        @Option(
+                names = "--seconds",
+                defaultValue = "5",
+                description = "Measuring time per configuration (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(
+                names = "--threads",
+                defaultValue = "0",
+                description = "ONNX Runtime threads, 0 = all cores (default: ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(
+                names = "--model-crops-per-second",
+                defaultValue = "15",
+                description =
+                        "Embedder rate to compare with: ViT-S/14 on 2 CPU cores does about 15"
+                                + " (bench embed measures yours) (default: ${DEFAULT-VALUE}).")
+        double modelRate;
+
+        @Option(
+                names = "--json",
+                paramLabel = "FILE",
+                description = "Also write the figures as JSON here.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            KnnBench.Result r =
+                    new KnnBench(
+                                    new KnnBench.Options(
+                                            bank, dim, k, batches, seconds, threads, engines,
+                                            modelRate),
+                                    System.out)
+                            .run();
+            System.out.printf(
+                    Locale.ROOT,
+                    "%n%-6s %6s %14s %12s %26s%n",
+                    "engine",
+                    "batch",
+                    "queries/s",
+                    "ms/batch",
+                    "share of model stage (*)");
+            for (KnnBench.Row row : r.rows()) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-6s %6d %14.1f %12.2f %25.1f%%%n",
+                        row.engine(),
+                        row.batch(),
+                        row.queriesPerSecond(),
+                        row.msPerBatch(),
+                        100 * row.shareOfModelStage());
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "(*) kNN time per cell / (kNN + model time per cell), model at %.0f crops/s%n",
+                    modelRate);
+            if (json != null) {
+                new ObjectMapper()
+                        .enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValue(json.toFile(), r.toMap());
             }
             return 0;
         }

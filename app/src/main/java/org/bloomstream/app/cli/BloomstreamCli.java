@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             JobCommand.class,
             EmbedCommand.class,
             SynthCommand.class,
+            FitHeadCommand.class,
+            EvaluateCommand.class,
             BenchCommand.class,
             FixturesCommand.class,
             CommandLine.HelpCommand.class

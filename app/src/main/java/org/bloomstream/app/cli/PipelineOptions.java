@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.app.job.UnknownOverrides;
 import org.bloomstream.inference.batch.BatchPolicy;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,9 +32,27 @@ final class PipelineOptions {
             names = "--head",
             paramLabel = "JSON",
             description =
-                    "Cell-type head fitted on that embedder"
-                            + " (default: models/fixtures/vit-tiny-centroids.json).")
+                    "Cell-type head fitted on that embedder's embeddings: knn, linear or"
+                            + " nearest-centroid, as written by fit-head"
+                            + " (default: models/fixtures/vit-tiny-linear.json).")
     Path head;
+
+    @Option(
+            names = "--unknown-confidence",
+            paramLabel = "P",
+            description =
+                    "Type a cell 'unknown' when its most probable type has probability below P;"
+                            + " 'off' disables (default: the value in the head file).")
+    String unknownConfidence;
+
+    @Option(
+            names = "--unknown-similarity",
+            paramLabel = "S",
+            description =
+                    "Type a cell 'unknown' (out of distribution) when its cosine similarity to"
+                            + " the head's nearest reference is below S; 'off' disables (default:"
+                            + " the value in the head file, a low quantile of the fitting cells').")
+    String unknownSimilarity;
 
     @Option(
             names = "--mil",
@@ -120,7 +139,15 @@ final class PipelineOptions {
         return JobConfig.defaults(bootstrapServers).toBuilder()
                 .parallelism(parallelism)
                 .embedderModel(embedder.modelPath())
-                .head(head != null ? head : home.resolve(JobConfig.FIXTURE_HEAD))
+                .head(head != null ? head : home.resolve(JobConfig.FIXTURE_CELL_HEAD))
+                .unknownOverrides(
+                        new UnknownOverrides(
+                                UnknownOverrides.parse(
+                                        unknownConfidence, 0.0, "--unknown-confidence"),
+                                UnknownOverrides.parse(
+                                        unknownSimilarity,
+                                        Double.NEGATIVE_INFINITY,
+                                        "--unknown-similarity")))
                 .milModel(mil != null ? mil : home.resolve(JobConfig.FIXTURE_MIL))
                 .execution(embedder.execution(parallelism, batchSize))
                 .decodeParallelism(decodeParallelism > 0 ? decodeParallelism : parallelism)

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
 import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.replay.LabelledFolder;
@@ -255,6 +256,8 @@ public final class DemoRun {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cells_in", cellsIn);
         m.put("cells_classified", s.classified());
+        // Classified, but typed "unknown" (low confidence or out of distribution).
+        m.put("cells_unknown", s.cellTypes().getOrDefault(CellTypeHead.UNKNOWN, 0L));
         m.put("dead_letters", s.deadCrops());
         m.put("duplicates", s.duplicateCells());
         m.put("specimens", specimens);

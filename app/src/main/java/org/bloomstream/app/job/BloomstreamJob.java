@@ -25,8 +25,11 @@ import org.bloomstream.inference.model.EmbedderFactory;
 import org.bloomstream.inference.model.EmbedderManifest;
 import org.bloomstream.inference.types.DecodedCrop;
 import org.bloomstream.inference.types.EmbeddedCell;
+import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.inference.typing.CellTyper;
-import org.bloomstream.inference.typing.CentroidHead;
+import org.bloomstream.inference.typing.HeadFiles;
+import org.bloomstream.inference.typing.HeadLoader;
+import org.bloomstream.inference.typing.UnknownPolicy;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
@@ -98,17 +101,22 @@ public final class BloomstreamJob {
     }
 
     /** Loaded once on the client, checked against each other, shipped with the job graph. */
-    record Models(EmbedderManifest embedder, CentroidHead head, OnnxMilModel mil) {}
+    record Models(
+            EmbedderManifest embedder,
+            CellTypeHead head,
+            UnknownPolicy unknownPolicy,
+            OnnxMilModel mil) {}
 
     /** Reads and cross-checks the models, failing fast with a message that names the files. */
     static Models loadModels(JobConfig config) {
         try {
             EmbedderManifest manifest = EmbedderManifest.forModel(config.embedderModel());
-            CentroidHead head = CentroidHead.read(config.head());
+            CellTypeHead head = HeadFiles.read(config.head());
             head.checkCompatible(manifest.modelId(), manifest.embeddingDim());
             OnnxMilModel mil = OnnxMilModel.load(config.milModel());
             mil.checkCompatible(manifest.modelId(), manifest.embeddingDim());
-            return new Models(manifest, head, mil);
+            UnknownPolicy policy = config.unknownOverrides().applyTo(head.unknownPolicy());
+            return new Models(manifest, head, policy, mil);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -145,9 +153,16 @@ public final class BloomstreamJob {
                         .startNewChain()
                         .uid("micro-batch-embed");
 
+        // Chained to the embedder: the cells of a model call arrive back to back and are typed as
+        // one batch. The head is read from its file on the task manager (a kNN bank can be large).
         SingleOutputStreamOperator<ClassifiedCell> classified =
-                embedded.map(new CellTyper(models.head()))
-                        .name("cell-type")
+                embedded.transform(
+                                "cell-type",
+                                TypeInformation.of(ClassifiedCell.class),
+                                new CellTyper(
+                                        HeadLoader.file(config.head()),
+                                        models.unknownPolicy(),
+                                        config.execution()))
                         .uid("cell-type")
                         .map(new MilInstanceScorer(models.mil()))
                         .name("mil-instance")

@@ -26,11 +26,12 @@ import org.bloomstream.inference.model.ExecutionConfig;
  * @param embedderModel the ONNX embedder (its manifest sits next to it)
  * @param execution ONNX Runtime settings
  * @param batch micro-batching policy
- * @param head cell-type head file
+ * @param head cell-type head file (any kind: knn, linear, nearest-centroid)
  * @param milModel MIL model manifest (its ONNX graphs sit next to it)
  * @param alertPolicy alert and specimen-closing policy
  * @param imageLimits what a decodable crop may be
  * @param emitEmbeddings whether {@code cells.classified} carries the embedding vectors
+ * @param unknownOverrides thresholds for unknown cells over the head file's
  */
 public record JobConfig(
         String bootstrapServers,
@@ -47,18 +48,27 @@ public record JobConfig(
         Path milModel,
         AlertPolicy alertPolicy,
         ImageLimits imageLimits,
-        boolean emitEmbeddings) {
+        boolean emitEmbeddings,
+        UnknownOverrides unknownOverrides) {
 
     /** The fixture models shipped in the repository, relative to its root. */
     public static final Path FIXTURE_EMBEDDER = Path.of("models/fixtures/vit-tiny.onnx");
 
-    public static final Path FIXTURE_HEAD = Path.of("models/fixtures/vit-tiny-centroids.json");
+    /**
+     * The head the demo and the job serve by default: a linear probe fitted on synthetic cells
+     * ({@code bloomstream fixtures}).
+     */
+    public static final Path FIXTURE_CELL_HEAD = Path.of("models/fixtures/vit-tiny-linear.json");
+
     public static final Path FIXTURE_MIL = Path.of("models/fixtures/mil-vit-tiny.json");
 
     public JobConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         if (parallelism < 1 || decodeParallelism < 1) {
             throw new IllegalArgumentException("parallelism and decodeParallelism must be >= 1");
+        }
+        if (unknownOverrides == null) {
+            unknownOverrides = UnknownOverrides.NONE;
         }
         if (checkpointInterval.toMillis() < 10) {
             throw new IllegalArgumentException("checkpointInterval must be at least 10 ms");
@@ -82,11 +92,12 @@ public record JobConfig(
                 FIXTURE_EMBEDDER,
                 ExecutionConfig.DEFAULT,
                 BatchPolicy.DEFAULT,
-                FIXTURE_HEAD,
+                FIXTURE_CELL_HEAD,
                 FIXTURE_MIL,
                 AlertPolicy.DEFAULT,
                 ImageLimits.DEFAULT,
-                false);
+                false,
+                UnknownOverrides.NONE);
     }
 
     public Builder toBuilder() {
@@ -110,6 +121,7 @@ public record JobConfig(
         private AlertPolicy alertPolicy;
         private ImageLimits imageLimits;
         private boolean emitEmbeddings;
+        private UnknownOverrides unknownOverrides;
 
         private Builder(JobConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -127,6 +139,7 @@ public record JobConfig(
             alertPolicy = c.alertPolicy;
             imageLimits = c.imageLimits;
             emitEmbeddings = c.emitEmbeddings;
+            unknownOverrides = c.unknownOverrides;
         }
 
         public Builder groupId(String v) {
@@ -199,6 +212,11 @@ public record JobConfig(
             return this;
         }
 
+        public Builder unknownOverrides(UnknownOverrides v) {
+            unknownOverrides = v;
+            return this;
+        }
+
         public JobConfig build() {
             return new JobConfig(
                     bootstrapServers,
@@ -215,7 +233,8 @@ public record JobConfig(
                     milModel,
                     alertPolicy,
                     imageLimits,
-                    emitEmbeddings);
+                    emitEmbeddings,
+                    unknownOverrides);
         }
     }
 }

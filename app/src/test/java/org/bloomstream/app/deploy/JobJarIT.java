@@ -150,7 +150,7 @@ class JobJarIT {
             "--bootstrap-servers", "kafka:9092",
             "--parallelism", "3",
             "--model", fixtures.resolve("vit-tiny.onnx").toString(),
-            "--head", fixtures.resolve("vit-tiny-centroids.json").toString(),
+            "--head", fixtures.resolve("vit-tiny-linear.json").toString(),
             "--mil", fixtures.resolve("mil-vit-tiny.json").toString()
         };
         try (URLClassLoader loader = flinkImageClassLoader()) {

@@ -38,7 +38,7 @@ class EndToEndTest {
                 .parallelism(2)
                 .checkpointInterval(Duration.ofMillis(500))
                 .embedderModel(home.resolve(JobConfig.FIXTURE_EMBEDDER))
-                .head(home.resolve(JobConfig.FIXTURE_HEAD))
+                .head(home.resolve(JobConfig.FIXTURE_CELL_HEAD))
                 .milModel(home.resolve(JobConfig.FIXTURE_MIL))
                 .execution(ExecutionConfig.cpu(1))
                 .batch(new BatchPolicy(16, Duration.ofMillis(20)))

@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * computeMicros} (model time per batch); plus {@code cropsPerSecond} and the execution provider
  * actually in use ({@code executionProviderInfo}, labelled by provider).
  *
+ * <p>Every emitted cell says whether more cells of its model call follow it ({@code
+ * EmbeddedCell.moreInBatch}), so the cell-type operator downstream can type the batch as one.
+ *
  * <p>Cells whose embedding is not finite, and whole batches the model fails on, go to {@link
  * #DEAD}: a poisoned crop must not stop the job, and replaying it from its source coordinates is
  * possible once the cause is fixed.
@@ -207,10 +210,18 @@ public class MicroBatchEmbedder extends AbstractStreamOperator<EmbeddedCell>
         batchSize.update(n);
         computeMicros.update(compute);
         String modelId = embedder.modelId();
+        boolean[] finite = new boolean[n];
+        int lastEmitted = -1;
+        for (int i = 0; i < n; i++) {
+            finite[i] = allFinite(vectors[i]);
+            if (finite[i]) {
+                lastEmitted = i;
+            }
+        }
         for (int i = 0; i < n; i++) {
             DecodedCrop crop = buffer[i];
             float[] v = vectors[i];
-            if (!allFinite(v)) {
+            if (!finite[i]) {
                 dead(crop.meta, DeadLetterReason.NON_FINITE_EMBEDDING, "embedding has NaN or Inf");
                 continue;
             }
@@ -221,6 +232,7 @@ public class MicroBatchEmbedder extends AbstractStreamOperator<EmbeddedCell>
             cell.queueMicros = (int) ((start - enqueuedNanos[i]) / 1000);
             cell.computeMicros = compute;
             cell.batchSize = n;
+            cell.moreInBatch = i < lastEmitted;
             queueMicros.update(cell.queueMicros);
             cellsEmbedded.inc();
             if (hasTimestamp[i]) {

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * (none was available to this project's build machines); the README's performance section says so
  * until it is.
  */
-final class ExecutionProviders {
+public final class ExecutionProviders {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutionProviders.class);
 
     private ExecutionProviders() {}
@@ -67,6 +67,30 @@ final class ExecutionProviders {
                 }
             default:
                 throw new IllegalStateException("unknown provider " + exec.provider());
+        }
+    }
+
+    /**
+     * For small auxiliary graphs that run next to the embedder (the kNN search): CUDA when the
+     * embedder runs on CUDA or TensorRT, CPU otherwise, with the same fallback rule. TensorRT is
+     * not used for them: building an engine for a graph that is one GEMM costs more than it saves.
+     *
+     * @return the name of what will actually run ("cpu", "cuda:0", ...)
+     */
+    public static String configureAuxiliary(OrtSession.SessionOptions options, ExecutionConfig exec)
+            throws IOException {
+        if (exec.provider() == ExecutionConfig.Provider.CPU) {
+            return "cpu";
+        }
+        EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
+        if (!available.contains(OrtProvider.CUDA)) {
+            return unavailable(exec, "CUDA", available, null);
+        }
+        try {
+            options.addCUDA(exec.deviceId());
+            return "cuda:" + exec.deviceId();
+        } catch (OrtException e) {
+            return unavailable(exec, "CUDA", available, e);
         }
     }
 

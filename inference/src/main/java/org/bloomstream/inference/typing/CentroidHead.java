@@ -1,32 +1,26 @@
 package org.bloomstream.inference.typing;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bloomstream.inference.model.ExecutionConfig;
 
 /**
  * Nearest-centroid cell typing: the cosine similarity of the centred embedding to each class
  * centroid, turned into probabilities by a softmax with a calibrated temperature.
  *
- * <p>This is the walking skeleton's head; kNN and linear-probe heads fitted the way the DinoBloom
- * paper evaluates them come with the cell-typing issue. The file records its class vocabulary and
- * the embedding model it was fitted on, and loading it against another model is an error.
+ * <p>The walking skeleton's head, kept because it is cheap and needs no library. The kNN and
+ * linear-probe heads are the ones the DinoBloom paper evaluates. The out-of-distribution similarity
+ * of a cell is its similarity to the nearest centroid.
  */
-public final class CentroidHead implements Serializable {
-    private static final long serialVersionUID = 1L;
-    public static final String FORMAT = "bloomstream-head/1";
+public final class CentroidHead implements CellTypeHead {
+    private static final long serialVersionUID = 2L;
     public static final String KIND = "nearest-centroid";
 
-    private final String headId;
-    private final String embeddingModelId;
-    private final List<String> classes;
+    private final HeadInfo info;
     private final float[][] centroids; // unit length
 
     /**
@@ -44,33 +38,45 @@ public final class CentroidHead implements Serializable {
             float[][] centroids,
             float[] center,
             double temperature) {
-        if (classes.isEmpty() || classes.size() != centroids.length) {
+        this(
+                new HeadInfo(
+                        headId,
+                        embeddingModelId,
+                        centroids.length > 0 ? centroids[0].length : 1,
+                        classes,
+                        UnknownPolicy.OFF,
+                        Map.of()),
+                centroids,
+                center,
+                temperature);
+    }
+
+    public CentroidHead(HeadInfo info, float[][] centroids, float[] center, double temperature) {
+        if (info.classes().size() != centroids.length) {
             throw new IllegalArgumentException("one centroid per class is required");
         }
-        if (temperature <= 0) {
+        if (!(temperature > 0)) {
             throw new IllegalArgumentException("temperature must be positive");
         }
-        int dim = centroids[0].length;
+        int dim = info.dim();
         this.centroids = new float[centroids.length][];
         for (int i = 0; i < centroids.length; i++) {
             if (centroids[i].length != dim) {
                 throw new IllegalArgumentException("centroids differ in dimension");
             }
-            this.centroids[i] = normalised(centroids[i]);
+            this.centroids[i] = Vectors.unit(centroids[i]);
         }
         if (center.length != dim) {
             throw new IllegalArgumentException("center differs in dimension from the centroids");
         }
         this.center = center.clone();
-        this.headId = headId;
-        this.embeddingModelId = embeddingModelId;
-        this.classes = List.copyOf(classes);
+        this.info = info;
         this.temperature = temperature;
     }
 
     /**
      * Fits centroids as the mean of each class's centred, normalised embeddings; the centre is the
-     * mean of all embeddings.
+     * mean of all embeddings. Classes are in order of first appearance.
      */
     public static CentroidHead fit(
             String headId,
@@ -81,36 +87,45 @@ public final class CentroidHead implements Serializable {
         if (labels.size() != embeddings.size() || labels.isEmpty()) {
             throw new IllegalArgumentException("need one label per embedding");
         }
-        int dim = embeddings.get(0).length;
-        float[] center = new float[dim];
-        for (float[] e : embeddings) {
-            for (int d = 0; d < dim; d++) {
-                center[d] += e[d] / embeddings.size();
-            }
-        }
-        Map<String, double[]> sums = new LinkedHashMap<>();
-        for (int i = 0; i < labels.size(); i++) {
-            float[] e = centredUnit(embeddings.get(i), center);
-            double[] s = sums.computeIfAbsent(labels.get(i), k -> new double[dim]);
-            for (int d = 0; d < dim; d++) {
-                s[d] += e[d];
-            }
-        }
-        List<String> classes = new ArrayList<>(sums.keySet());
-        float[][] centroids = new float[classes.size()][];
-        for (int c = 0; c < classes.size(); c++) {
-            double[] s = sums.get(classes.get(c));
-            centroids[c] = new float[dim];
-            for (int d = 0; d < dim; d++) {
-                centroids[c][d] = (float) s[d];
-            }
-        }
-        return new CentroidHead(headId, embeddingModelId, classes, centroids, center, temperature);
+        float[][] rows = embeddings.toArray(new float[0][]);
+        float[] center = Vectors.mean(rows);
+        ClassCentroids cc = ClassCentroids.of(labels, rows, center);
+        return new CentroidHead(
+                new HeadInfo(
+                        headId,
+                        embeddingModelId,
+                        rows[0].length,
+                        cc.classes(),
+                        UnknownPolicy.OFF,
+                        Map.of()),
+                cc.centroids(),
+                center,
+                temperature);
     }
 
     /** The same head with another softmax temperature. */
     public CentroidHead withTemperature(double t) {
-        return new CentroidHead(headId, embeddingModelId, classes, centroids, center, t);
+        return new CentroidHead(info, centroids, center, t);
+    }
+
+    @Override
+    public CentroidHead withUnknownPolicy(UnknownPolicy policy) {
+        return new CentroidHead(info.withUnknownPolicy(policy), centroids, center, temperature);
+    }
+
+    /** The same head with other provenance. */
+    public CentroidHead withProvenance(Map<String, String> provenance) {
+        return new CentroidHead(
+                new HeadInfo(
+                        info.headId(),
+                        info.embeddingModelId(),
+                        info.dim(),
+                        info.classes(),
+                        info.unknownPolicy(),
+                        provenance),
+                centroids,
+                center,
+                temperature);
     }
 
     /**
@@ -124,7 +139,7 @@ public final class CentroidHead implements Serializable {
             CentroidHead h = withTemperature(t);
             double nll = 0;
             for (int i = 0; i < labels.size(); i++) {
-                int c = classes.indexOf(labels.get(i));
+                int c = info.classes().indexOf(labels.get(i));
                 if (c < 0) {
                     throw new IllegalArgumentException("unknown label " + labels.get(i));
                 }
@@ -142,143 +157,137 @@ public final class CentroidHead implements Serializable {
         return temperature;
     }
 
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
     public String headId() {
-        return headId;
+        return info.headId();
     }
 
+    @Override
     public String embeddingModelId() {
-        return embeddingModelId;
+        return info.embeddingModelId();
     }
 
+    @Override
     public List<String> classes() {
-        return classes;
+        return info.classes();
     }
 
+    @Override
     public int dim() {
-        return centroids[0].length;
+        return info.dim();
+    }
+
+    @Override
+    public UnknownPolicy unknownPolicy() {
+        return info.unknownPolicy();
+    }
+
+    @Override
+    public Map<String, String> provenance() {
+        return info.provenance();
+    }
+
+    HeadInfo info() {
+        return info;
+    }
+
+    float[][] centroids() {
+        return centroids;
+    }
+
+    float[] center() {
+        return center;
     }
 
     /** Class probabilities for one embedding, in {@link #classes()} order. */
     public float[] probabilities(float[] embedding) {
+        return score(embedding, null);
+    }
+
+    /** Probabilities; the nearest-centroid similarity goes to {@code similarity[0]} if given. */
+    private float[] score(float[] embedding, float[] similarity) {
         if (embedding.length != dim()) {
             throw new IllegalArgumentException(
                     "embedding has " + embedding.length + " dims, head expects " + dim());
         }
-        float[] e = centredUnit(embedding, center);
+        float[] e = Vectors.centredUnit(embedding, center);
         double[] logits = new double[centroids.length];
-        double max = Double.NEGATIVE_INFINITY;
+        double maxSim = -1;
         for (int c = 0; c < centroids.length; c++) {
-            double dot = 0;
-            float[] mu = centroids[c];
-            for (int d = 0; d < mu.length; d++) {
-                dot += mu[d] * e[d];
-            }
+            double dot = Vectors.dot(centroids[c], e);
+            maxSim = Math.max(maxSim, dot);
             logits[c] = dot / temperature;
-            max = Math.max(max, logits[c]);
         }
-        double sum = 0;
-        for (int c = 0; c < logits.length; c++) {
-            logits[c] = Math.exp(logits[c] - max);
-            sum += logits[c];
+        if (similarity != null) {
+            similarity[0] = (float) maxSim;
         }
-        float[] p = new float[logits.length];
-        for (int c = 0; c < logits.length; c++) {
-            p[c] = (float) (logits[c] / sum);
-        }
-        return p;
+        return Vectors.softmax(logits);
     }
 
-    public static CentroidHead read(Path json) throws IOException {
-        File f = new ObjectMapper().readValue(json.toFile(), File.class);
-        if (!FORMAT.equals(f.format) || !KIND.equals(f.kind)) {
-            throw new IOException(
-                    json
-                            + ": expected format "
-                            + FORMAT
-                            + " kind "
-                            + KIND
-                            + ", found "
-                            + f.format
-                            + " "
-                            + f.kind);
-        }
-        if (f.classes == null || f.centroids == null || f.classes.size() != f.centroids.length) {
-            throw new IOException(json + ": classes and centroids must match one to one");
-        }
-        for (float[] c : f.centroids) {
-            if (c.length != f.dim) {
-                throw new IOException(json + ": a centroid is not " + f.dim + "-dimensional");
+    @Override
+    public HeadScorer open(ExecutionConfig exec) {
+        return (embeddings, n) -> {
+            Vectors.checkRows(embeddings, n, dim());
+            float[][] p = new float[n][];
+            float[] sim = new float[n];
+            float[] s = new float[1];
+            for (int i = 0; i < n; i++) {
+                p[i] = score(embeddings[i], s);
+                sim[i] = s[0];
             }
-        }
-        float[] center = f.center != null ? f.center : new float[f.dim];
-        if (center.length != f.dim) {
-            throw new IOException(json + ": center is not " + f.dim + "-dimensional");
-        }
-        return new CentroidHead(
-                f.headId, f.embeddingModelId, f.classes, f.centroids, center, f.temperature);
+            return new Scores(p, sim);
+        };
     }
 
-    public void write(Path json) throws IOException {
-        File f = new File();
-        f.format = FORMAT;
-        f.kind = KIND;
-        f.headId = headId;
-        f.embeddingModelId = embeddingModelId;
-        f.dim = dim();
-        f.temperature = temperature;
-        f.classes = classes;
-        f.centroids = centroids;
-        f.center = center;
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), f);
-    }
-
-    /** Fails with a clear message when the head was fitted on another embedding model. */
-    public void checkCompatible(String modelId, int modelDim) {
-        if (!embeddingModelId.equals(modelId) || dim() != modelDim) {
-            throw new IllegalArgumentException(
-                    "head "
-                            + headId
-                            + " was fitted on "
-                            + embeddingModelId
-                            + " ("
-                            + dim()
-                            + " dims) but the embedder is "
-                            + modelId
-                            + " ("
-                            + modelDim
-                            + " dims); refit the head for this model");
+    /** Reads a head file that must hold a nearest-centroid head. */
+    public static CentroidHead read(Path json) throws IOException {
+        CellTypeHead h = HeadFiles.read(json);
+        if (h instanceof CentroidHead c) {
+            return c;
         }
+        throw new IOException(json + ": expected kind " + KIND + ", found " + h.kind());
     }
 
-    private static float[] normalised(float[] v) {
-        return centredUnit(v, new float[v.length]);
-    }
-
-    private static float[] centredUnit(float[] v, float[] center) {
-        double n = 0;
-        for (int i = 0; i < v.length; i++) {
-            double x = v[i] - center[i];
-            n += x * x;
+    /**
+     * Per-class centroids of centred, normalised embeddings; classes in order of first appearance.
+     * Shared with the linear head, which uses them for its out-of-distribution check.
+     */
+    record ClassCentroids(List<String> classes, float[][] centroids) {
+        static ClassCentroids of(List<String> labels, float[][] rows, float[] center) {
+            int dim = rows[0].length;
+            Map<String, double[]> sums = new LinkedHashMap<>();
+            for (int i = 0; i < labels.size(); i++) {
+                float[] e = Vectors.centredUnit(rows[i], center);
+                double[] s = sums.computeIfAbsent(labels.get(i), k -> new double[dim]);
+                for (int d = 0; d < dim; d++) {
+                    s[d] += e[d];
+                }
+            }
+            List<String> classes = new ArrayList<>(sums.keySet());
+            float[][] centroids = new float[classes.size()][dim];
+            for (int c = 0; c < classes.size(); c++) {
+                double[] s = sums.get(classes.get(c));
+                for (int d = 0; d < dim; d++) {
+                    centroids[c][d] = (float) s[d];
+                }
+                centroids[c] = Vectors.unit(centroids[c]);
+            }
+            return new ClassCentroids(classes, centroids);
         }
-        double inv = n > 0 ? 1.0 / Math.sqrt(n) : 0;
-        float[] out = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = (float) ((v[i] - center[i]) * inv);
-        }
-        return out;
-    }
 
-    /** The JSON layout. */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    static final class File {
-        public String format;
-        public String kind;
-        public String headId;
-        public String embeddingModelId;
-        public int dim;
-        public double temperature;
-        public List<String> classes;
-        public float[][] centroids;
-        public float[] center;
+        /** Centroids in the order of {@code order}; a class without cells gets a zero vector. */
+        float[][] inOrder(List<String> order) {
+            float[][] out = new float[order.size()][];
+            for (int c = 0; c < order.size(); c++) {
+                int i = classes.indexOf(order.get(c));
+                out[c] = i >= 0 ? centroids[i] : new float[centroids[0].length];
+            }
+            return out;
+        }
     }
 }

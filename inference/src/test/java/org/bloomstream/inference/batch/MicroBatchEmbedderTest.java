@@ -121,6 +121,22 @@ class MicroBatchEmbedderTest {
     }
 
     @Test
+    void eachCellSaysWhetherMoreOfItsBatchFollow() throws Exception {
+        open(4, 1000);
+        // The last crop of the batch is dead-lettered (NaN): the flag must end on the last one
+        // actually emitted, or the cell-type operator would wait for a cell that never comes.
+        for (int id : new int[] {1, 2, 3, 99}) {
+            h.processElement(new StreamRecord<>(crop(id)));
+        }
+        assertThat(h.extractOutputValues())
+                .extracting(c -> c.moreInBatch)
+                .containsExactly(true, true, false);
+        h.processElement(new StreamRecord<>(crop(5)));
+        h.setProcessingTime(1000);
+        assertThat(h.extractOutputValues().get(3).moreInBatch).isFalse();
+    }
+
+    @Test
     void flushesAPartialBatchWhenTheDelayRunsOut() throws Exception {
         open(16, 50);
         h.processElement(new StreamRecord<>(crop(1)));

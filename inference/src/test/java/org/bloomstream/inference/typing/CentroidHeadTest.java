@@ -109,6 +109,7 @@ class CentroidHeadTest {
         Files.writeString(
                 f,
                 "{\"format\":\"bloomstream-head/1\",\"kind\":\"nearest-centroid\",\"dim\":2,"
+                        + "\"headId\":\"h\",\"embeddingModelId\":\"m\","
                         + "\"temperature\":0.1,\"classes\":[\"a\"],\"centroids\":[[1,0],[0,1]]}");
         assertThatThrownBy(() -> CentroidHead.read(f)).hasMessageContaining("one to one");
     }

@@ -1,0 +1,90 @@
+package org.bloomstream.inference.typing;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.bloomstream.inference.model.ExecutionConfig;
+
+/**
+ * A cell-type head: frozen embeddings in, per-class probabilities out. Three kinds share one
+ * versioned file format ({@link HeadFiles}):
+ *
+ * <ul>
+ *   <li>{@code knn} ({@link KnnHead}): majority vote of the k most cosine-similar reference cells,
+ *       as in the DinoBloom evaluation (k = 20 by default);
+ *   <li>{@code linear} ({@link LinearHead}): a multinomial logistic regression (linear probe) on
+ *       standardised embeddings;
+ *   <li>{@code nearest-centroid} ({@link CentroidHead}): the walking skeleton's head, kept so old
+ *       files still load.
+ * </ul>
+ *
+ * Every head records its class vocabulary, the embedding model it was fitted on and the embedding
+ * width, and refuses embeddings from another model ({@link #checkCompatible}). A head is immutable
+ * and serialisable; scoring happens in a {@link HeadScorer} opened from it.
+ */
+public interface CellTypeHead extends Serializable {
+    /** The file format; see {@link HeadFiles}. */
+    String FORMAT = "bloomstream-head/1";
+
+    /** The type of a cell the head will not vouch for (see {@link UnknownPolicy}). */
+    String UNKNOWN = "unknown";
+
+    /** {@code knn}, {@code linear} or {@code nearest-centroid}. */
+    String kind();
+
+    String headId();
+
+    String embeddingModelId();
+
+    int dim();
+
+    List<String> classes();
+
+    /** The thresholds recorded when the head was fitted. */
+    UnknownPolicy unknownPolicy();
+
+    /** The same head with other thresholds. */
+    CellTypeHead withUnknownPolicy(UnknownPolicy policy);
+
+    /** How the head was fitted (free-form, for people: data, library, settings). */
+    Map<String, String> provenance();
+
+    /**
+     * Opens the head for scoring. A kNN head runs its similarity search on the provider of {@code
+     * exec} (CUDA for the GPU providers, so the bank sits next to the embedder); the others run in
+     * Java and ignore it.
+     */
+    HeadScorer open(ExecutionConfig exec) throws IOException;
+
+    /** Opens the head on CPU with ONNX Runtime choosing its threads. */
+    default HeadScorer open() throws IOException {
+        return open(ExecutionConfig.cpu(0));
+    }
+
+    default void write(Path file) throws IOException {
+        HeadFiles.write(this, file);
+    }
+
+    /** Fails with a clear message when the head was fitted on another embedding model. */
+    default void checkCompatible(String modelId, int modelDim) {
+        if (!embeddingModelId().equals(modelId) || dim() != modelDim) {
+            throw new IllegalArgumentException(
+                    "head "
+                            + headId()
+                            + " ("
+                            + kind()
+                            + ") was fitted on "
+                            + embeddingModelId()
+                            + " ("
+                            + dim()
+                            + " dims) but the embedder is "
+                            + modelId
+                            + " ("
+                            + modelDim
+                            + " dims); refit the head on this model's embeddings"
+                            + " (bloomstream embed, then bloomstream fit-head)");
+        }
+    }
+}

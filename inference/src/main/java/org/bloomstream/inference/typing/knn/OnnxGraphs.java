@@ -1,0 +1,174 @@
+package org.bloomstream.inference.typing.knn;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes the kNN search as a two-node ONNX graph, {@code MatMul(query, bank) -> TopK}, straight in
+ * protobuf wire format.
+ *
+ * <p>Why by hand: the graph is tiny and fixed, and the only other ways to build ONNX on the JVM
+ * bring protobuf-java plus generated ONNX classes into the serving path (Tribuo's tribuo-util-onnx)
+ * or need Python at runtime. The field numbers below are those of onnx/onnx.proto (IR version 8,
+ * opset 17); the round trip through ONNX Runtime is what the tests check.
+ *
+ * <pre>
+ * query  [batch, D] float   (unit length, a graph input)
+ * bank   [D, N]     float   (unit length rows of the bank, transposed; an initializer, so ORT
+ *                            uploads it once and can pre-pack it for its GEMM)
+ * k      [1]        int64   (initializer)
+ * scores = MatMul(query, bank)                      [batch, N]
+ * values, indices = TopK(scores, k, axis=-1, largest=1, sorted=1)   [batch, k]
+ * </pre>
+ *
+ * Limit: a protobuf message is at most 2 GB, so the bank must stay under about 500M floats (1.3M x
+ * 384); larger banks would need ONNX external data.
+ */
+final class OnnxGraphs {
+    static final String QUERY = "query";
+    static final String VALUES = "values";
+    static final String INDICES = "indices";
+
+    private static final int FLOAT = 1; // TensorProto.DataType
+    private static final int INT64 = 7;
+    private static final int ATTR_INT = 2; // AttributeProto.AttributeType
+
+    private OnnxGraphs() {}
+
+    /** The graph for a row-major {@code rows x dim} bank and {@code k} neighbours. */
+    static byte[] similarityTopK(float[] bank, int dim, int k) {
+        int rows = bank.length / dim;
+        Msg graph = new Msg();
+        graph.msg(
+                1, node("matmul", "MatMul", new String[] {QUERY, "bank"}, new String[] {"scores"}));
+        Msg topk =
+                node("topk", "TopK", new String[] {"scores", "k"}, new String[] {VALUES, INDICES});
+        topk.msg(5, intAttribute("axis", -1));
+        topk.msg(5, intAttribute("largest", 1));
+        topk.msg(5, intAttribute("sorted", 1));
+        graph.msg(1, topk);
+        graph.str(2, "bloomstream-knn");
+
+        // bank, transposed to [dim, rows], as raw little-endian floats
+        ByteBuffer raw = ByteBuffer.allocate(bank.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int d = 0; d < dim; d++) {
+            for (int r = 0; r < rows; r++) {
+                raw.putFloat(bank[r * dim + d]);
+            }
+        }
+        Msg bankTensor = new Msg();
+        bankTensor.int64(1, dim);
+        bankTensor.int64(1, rows);
+        bankTensor.int64(2, FLOAT);
+        bankTensor.str(8, "bank");
+        bankTensor.bytes(9, raw.array());
+        graph.msg(5, bankTensor);
+
+        Msg kTensor = new Msg();
+        kTensor.int64(1, 1);
+        kTensor.int64(2, INT64);
+        kTensor.str(8, "k");
+        kTensor.bytes(9, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(k).array());
+        graph.msg(5, kTensor);
+
+        graph.msg(11, valueInfo(QUERY, FLOAT, "batch", dim));
+        graph.msg(12, valueInfo(VALUES, FLOAT, "batch", k));
+        graph.msg(12, valueInfo(INDICES, INT64, "batch", k));
+
+        Msg model = new Msg();
+        model.int64(1, 8); // ir_version
+        model.str(2, "bloomstream");
+        Msg opset = new Msg();
+        opset.str(1, "");
+        opset.int64(2, 17);
+        model.msg(8, opset);
+        model.msg(7, graph);
+        return model.toByteArray();
+    }
+
+    private static Msg node(String name, String op, String[] inputs, String[] outputs) {
+        Msg n = new Msg();
+        for (String i : inputs) {
+            n.str(1, i);
+        }
+        for (String o : outputs) {
+            n.str(2, o);
+        }
+        n.str(3, name);
+        n.str(4, op);
+        return n;
+    }
+
+    private static Msg intAttribute(String name, long value) {
+        Msg a = new Msg();
+        a.str(1, name);
+        a.int64(3, value);
+        a.int64(20, ATTR_INT);
+        return a;
+    }
+
+    /** A tensor ValueInfoProto; each dim is a symbolic name (String) or a size (Number). */
+    private static Msg valueInfo(String name, int elemType, Object... dims) {
+        Msg shape = new Msg();
+        for (Object d : dims) {
+            Msg dim = new Msg();
+            if (d instanceof String s) {
+                dim.str(2, s);
+            } else {
+                dim.int64(1, ((Number) d).longValue());
+            }
+            shape.msg(1, dim);
+        }
+        Msg tensor = new Msg();
+        tensor.int64(1, elemType);
+        tensor.msg(2, shape);
+        Msg type = new Msg();
+        type.msg(1, tensor);
+        Msg vi = new Msg();
+        vi.str(1, name);
+        vi.msg(2, type);
+        return vi;
+    }
+
+    /** Just enough of the protobuf wire format: varints and length-delimited fields. */
+    static final class Msg {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        private void varint(long v) {
+            while ((v & ~0x7FL) != 0) {
+                out.write((int) ((v & 0x7F) | 0x80));
+                v >>>= 7;
+            }
+            out.write((int) v);
+        }
+
+        private void tag(int field, int wireType) {
+            varint(((long) field << 3) | wireType);
+        }
+
+        void int64(int field, long v) {
+            tag(field, 0);
+            varint(v);
+        }
+
+        void bytes(int field, byte[] v) {
+            tag(field, 2);
+            varint(v.length);
+            out.write(v, 0, v.length);
+        }
+
+        void str(int field, String s) {
+            bytes(field, s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        void msg(int field, Msg m) {
+            bytes(field, m.toByteArray());
+        }
+
+        byte[] toByteArray() {
+            return out.toByteArray();
+        }
+    }
+}
