@@ -15,6 +15,7 @@ import org.bloomstream.app.job.BloomstreamJob;
 import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
+import org.bloomstream.ingest.kafka.EmbeddedKafka;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
