@@ -400,7 +400,7 @@ class IngestGateTopologyTest {
         byte[] value;
         try {
             ByteBuffer b =
-                    new BinaryMessageEncoder<GenericData.Record>(new SpecificData(), future)
+                    new BinaryMessageEncoder<GenericData.Record>(GenericData.get(), future)
                             .encode(r);
             value = new byte[b.remaining()];
             b.get(value);
