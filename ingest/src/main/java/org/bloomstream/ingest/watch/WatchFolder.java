@@ -506,7 +506,8 @@ public final class WatchFolder {
         }
     }
 
-    static boolean isCrop(String name) {
+    /** Whether a file name is one the feeds take as a crop (by extension). */
+    public static boolean isCrop(String name) {
         int dot = name.lastIndexOf('.');
         return dot > 0
                 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
@@ -520,7 +521,8 @@ public final class WatchFolder {
         return p.getFileName().toString().startsWith(".");
     }
 
-    static ImageEncoding encodingOf(String name) {
+    /** The encoding a crop file name suggests; the gate checks it against the bytes. */
+    public static ImageEncoding encodingOf(String name) {
         String n = name.toLowerCase(Locale.ROOT);
         if (n.endsWith(".jpg") || n.endsWith(".jpeg")) {
             return ImageEncoding.JPEG;
