@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             JobCommand.class,
+            IngestCommand.class,
             FixturesCommand.class,
             CommandLine.HelpCommand.class
         })
