@@ -51,11 +51,23 @@ public final class IngestGate {
     public static final String DEDUPE_STORE = "cell-dedupe";
 
     public static Topology topology(GateConfig config) {
+        return topology(config, false);
+    }
+
+    /**
+     * The topology, with the dedupe store in memory if asked: same semantics and changelog, no
+     * RocksDB. Production uses RocksDB (a day of cell ids need not fit in the heap); the topology
+     * tests use memory because opening RocksDB for each of their drivers costs more than the tests,
+     * while the real-broker tests run RocksDB.
+     */
+    public static Topology topology(GateConfig config, boolean inMemoryDedupe) {
         StreamsBuilder builder = new StreamsBuilder();
+        Duration window = config.dedupeWindow();
         builder.addStateStore(
                 Stores.windowStoreBuilder(
-                        Stores.persistentWindowStore(
-                                DEDUPE_STORE, config.dedupeWindow(), config.dedupeWindow(), false),
+                        inMemoryDedupe
+                                ? Stores.inMemoryWindowStore(DEDUPE_STORE, window, window, false)
+                                : Stores.persistentWindowStore(DEDUPE_STORE, window, window, false),
                         Serdes.String(),
                         Serdes.String()));
         KStream<byte[], CropValidator.Decision> decided =

@@ -35,7 +35,15 @@ public final class GateHarness implements AutoCloseable {
     /** Record timestamps start here unless a test gives its own. */
     public static final Instant START = Instant.parse("2026-02-03T10:00:00Z");
 
+    /**
+     * The gate with its dedupe store in memory (see {@link IngestGate#topology(GateConfig,
+     * boolean)}).
+     */
     public GateHarness(GateConfig config) {
+        this(config, true);
+    }
+
+    public GateHarness(GateConfig config, boolean inMemoryDedupe) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-gate-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -47,7 +55,7 @@ public final class GateHarness implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(IngestGate.topology(config), props, START);
+        driver = new TopologyTestDriver(IngestGate.topology(config, inMemoryDedupe), props, START);
         raw =
                 driver.createInputTopic(
                         Topics.CELLS_RAW.name(),
