@@ -253,7 +253,7 @@ final class IngestCommand implements Runnable {
             try (Running running = new Running()) {
                 KafkaStreams streams = gate.start(kafka.bootstrapServers, out);
                 try {
-                    long last = 0;
+                    long last = -1;
                     while (running.get()) {
                         long processed = processed(streams);
                         if (processed != last) {
@@ -397,9 +397,11 @@ final class IngestCommand implements Runnable {
                 o = o.withScannerId(scannerId);
             }
             long t0 = System.nanoTime();
-            KafkaStreams streams = gate.startIfWanted(kafka.bootstrapServers, out);
-            try (Running running = new Running();
-                    CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
+            // the shutdown hook waits for `running` to close, which comes last of all
+            Running running = new Running();
+            KafkaStreams streams = null;
+            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
+                streams = gate.startIfWanted(kafka.bootstrapServers, out);
                 long[] lastPrint = {0};
                 WatchFolder w =
                         new WatchFolder(
@@ -440,6 +442,7 @@ final class IngestCommand implements Runnable {
                 if (streams != null) {
                     streams.close(Duration.ofSeconds(10));
                 }
+                running.close();
             }
             return 0;
         }
@@ -537,9 +540,10 @@ final class IngestCommand implements Runnable {
             }
             PrintStream out = System.out;
             long t0 = System.nanoTime();
-            KafkaStreams streams = gate.startIfWanted(kafka.bootstrapServers, out);
-            try (Running running = new Running();
-                    CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
+            // the shutdown hook waits for `running` to close, which comes last of all
+            Running running = new Running();
+            KafkaStreams streams = null;
+            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
                     CropHttpServer server =
                             CropHttpServer.start(
                                     new CropHttpServer.Options(
@@ -551,6 +555,7 @@ final class IngestCommand implements Runnable {
                                             scannerId,
                                             threads),
                                     sender)) {
+                streams = gate.startIfWanted(kafka.bootstrapServers, out);
                 out.printf(
                         "listening on http://%s:%d/v1/crops (%s)%n",
                         bind, server.port(), noAuth ? "NO AUTH" : "bearer token");
@@ -576,6 +581,7 @@ final class IngestCommand implements Runnable {
                 if (streams != null) {
                     streams.close(Duration.ofSeconds(10));
                 }
+                running.close();
             }
             return 0;
         }
