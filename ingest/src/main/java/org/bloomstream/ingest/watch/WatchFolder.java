@@ -219,7 +219,12 @@ public final class WatchFolder {
         }
         boolean allDone = true;
         for (Path scan : scans) {
-            allDone &= pollScan(scan);
+            try {
+                allDone &= pollScan(scan);
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // the folder was removed or renamed under us: the next pass sees what is there
+                allDone = false;
+            }
         }
         return allDone;
     }
