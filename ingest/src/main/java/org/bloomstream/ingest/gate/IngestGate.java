@@ -108,7 +108,7 @@ public final class IngestGate {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         p.put(StreamsConfig.producerPrefix("compression.type"), "lz4");
         // image records are 10-300 KB: the default 16 KB batch would hold none of them
-        p.put(StreamsConfig.producerPrefix("batch.size"), 256 * 1024);
+        p.put(StreamsConfig.producerPrefix("batch.size"), 1024 * 1024);
         p.put(StreamsConfig.producerPrefix("max.request.size"), 16 * 1024 * 1024);
         p.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), 16 * 1024 * 1024);
         return p;
