@@ -51,17 +51,68 @@ public final class TestImages {
         return image;
     }
 
-    /** Encodes with the first ImageIO writer for the format; fails if there is none. */
-    public static byte[] encode(BufferedImage image, String format) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            if (!ImageIO.write(image, format, out)) {
-                throw new IllegalStateException("no ImageIO writer for " + format);
+    /** A 16-bit-per-channel RGB image (48 bits per pixel), as microscope cameras write TIFFs. */
+    public static BufferedImage rgb16(int width, int height) {
+        java.awt.image.ComponentColorModel cm =
+                new java.awt.image.ComponentColorModel(
+                        java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB),
+                        false,
+                        false,
+                        java.awt.Transparency.OPAQUE,
+                        DataBuffer.TYPE_USHORT);
+        WritableRaster r = cm.createCompatibleWritableRaster(width, height);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                r.setSample(x, y, 0, x * 65535 / width);
+                r.setSample(x, y, 1, y * 65535 / height);
+                r.setSample(x, y, 2, 40000);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
-        return out.toByteArray();
+        return new BufferedImage(cm, r, false, null);
+    }
+
+    /** A JPEG whose SOF header claims the given size (the scan data is of a small image). */
+    public static byte[] jpegClaiming(int width, int height) {
+        byte[] jpeg = encode(rgb(16, 16), "jpeg");
+        int i = 2;
+        while (i + 4 < jpeg.length) {
+            int marker = jpeg[i + 1] & 0xFF;
+            int length = (jpeg[i + 2] & 0xFF) << 8 | (jpeg[i + 3] & 0xFF);
+            if (marker == 0xC0 || marker == 0xC2) {
+                jpeg[i + 5] = (byte) (height >> 8);
+                jpeg[i + 6] = (byte) height;
+                jpeg[i + 7] = (byte) (width >> 8);
+                jpeg[i + 8] = (byte) width;
+                return jpeg;
+            }
+            i += 2 + length;
+        }
+        throw new IllegalStateException("no SOF marker");
+    }
+
+    /**
+     * Encodes with the first ImageIO writer for the format that can write the image (TwelveMonkeys'
+     * TIFF writer cannot write 16-bit RGB; the JDK's can).
+     */
+    public static byte[] encode(BufferedImage image, String format) {
+        java.util.Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(format);
+        Exception last = null;
+        while (writers.hasNext()) {
+            ImageWriter writer = writers.next();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+                writer.setOutput(ios);
+                writer.write(image);
+                ios.flush();
+                return out.toByteArray();
+            } catch (IOException | RuntimeException e) {
+                last = e;
+            } finally {
+                writer.dispose();
+            }
+        }
+        throw new IllegalStateException(
+                "no ImageIO writer for " + format + " could write it", last);
     }
 
     public static byte[] png(int width, int height) {

@@ -15,6 +15,7 @@ import org.bloomstream.app.job.BloomstreamJob;
 import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
+import org.bloomstream.ingest.kafka.EmbeddedKafka;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,14 +76,15 @@ public final class EmbeddedRuntime implements AutoCloseable {
             kafka.createTopics(options.partitions());
             LOG.info("embedded Kafka at {}", kafka.bootstrapServers());
 
+            // The same start as the ingest service: waits for RUNNING, replaces a dead thread.
             gate =
-                    new KafkaStreams(
-                            IngestGate.topology(GateConfig.DEFAULT),
+                    IngestGate.start(
+                            GateConfig.DEFAULT,
                             IngestGate.streamsConfig(
                                     kafka.bootstrapServers(),
                                     "bloomstream-gate",
-                                    workDir.resolve("gate")));
-            gate.start();
+                                    workDir.resolve("gate")),
+                            Duration.ofSeconds(60));
 
             JobConfig cfg = options.job().apply(kafka.bootstrapServers());
             StreamExecutionEnvironment env =

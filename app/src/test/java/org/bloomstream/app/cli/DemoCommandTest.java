@@ -115,13 +115,28 @@ class DemoCommandTest {
         cli.setOut(new java.io.PrintWriter(buf, true));
         assertThat(cli.execute("--help")).isZero();
         String help = buf.toString(StandardCharsets.UTF_8);
-        assertThat(help).contains("demo").contains("job").contains("fixtures");
-        for (CommandLine sub : cli.getSubcommands().values()) {
+        assertThat(help).contains("demo").contains("job").contains("ingest").contains("fixtures");
+        assertDocumented(cli);
+    }
+
+    /** Every option of every command and sub-command, at any depth, has a description. */
+    private static void assertDocumented(CommandLine command) {
+        for (CommandLine sub : command.getSubcommands().values()) {
             for (var opt : sub.getCommandSpec().options()) {
                 assertThat(String.join(" ", opt.description()))
-                        .as("%s %s has a description", sub.getCommandName(), opt.longestName())
+                        .as(
+                                "%s %s has a description",
+                                sub.getCommandSpec().qualifiedName(), opt.longestName())
                         .isNotBlank();
             }
+            for (var param : sub.getCommandSpec().positionalParameters()) {
+                assertThat(String.join(" ", param.description()))
+                        .as(
+                                "%s %s has a description",
+                                sub.getCommandSpec().qualifiedName(), param.paramLabel())
+                        .isNotBlank();
+            }
+            assertDocumented(sub);
         }
     }
 }

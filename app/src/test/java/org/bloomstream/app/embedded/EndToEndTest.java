@@ -22,6 +22,7 @@ import org.bloomstream.ingest.synthetic.SpecimenProfile;
 import org.bloomstream.ingest.synthetic.SyntheticScanner;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.DeadLetterReason;
 import org.bloomstream.schemas.avro.SpecimenReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,9 +167,19 @@ class EndToEndTest {
             assertThat(MetricsScrape.sum(late, "provider_executionProviderInfo")).isPositive();
             assertThat(MetricsScrape.sum(late, "subtype_alerts"))
                     .isEqualTo((double) s.alerts().size());
+            // Every reason is exported (zeros included) and counts the job's own dead letters;
+            // the gate's are counted by the ingest service.
+            assertThat(
+                            late.keySet().stream()
+                                    .filter(k -> k.contains("_reason_deadLetters{"))
+                                    .count())
+                    .isGreaterThanOrEqualTo(DeadLetterReason.values().length);
             assertThat(MetricsScrape.sum(late, "reason_deadLetters"))
-                    .as("the job's own dead letters (truncated images)")
-                    .isPositive();
+                    .isEqualTo(
+                            (double)
+                                    s.deadLetters().stream()
+                                            .filter(d -> !d.getStage().equals("gate"))
+                                            .count());
 
             // Every report also went out as a FHIR bundle whose DiagnosticReport id derives from
             // the specimen.

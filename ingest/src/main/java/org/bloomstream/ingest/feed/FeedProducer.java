@@ -15,10 +15,10 @@ import org.bloomstream.schemas.Topics;
  * Sends a feed's emissions to Kafka: crops (good or broken) to {@code cells.raw}, scan events to
  * {@code scans.events}, keyed by specimen so each specimen's records stay in order.
  *
- * <p>Paced at a rate in emissions per second (0 = as fast as possible), with the pace computed from
- * the start time rather than per record, so a slow send is caught up instead of lost. Any send
- * failure stops the feed with the broker's error; a crop larger than the producer's limit is
- * reported with its cell id instead of disappearing.
+ * <p>Paced at a rate in emissions or crops per second (0 = as fast as possible), with the pace
+ * computed from the start time rather than per record, so a slow send is caught up instead of lost.
+ * Any send failure stops the feed with the broker's error; a crop larger than the producer's limit
+ * is reported with its cell id instead of disappearing.
  */
 public final class FeedProducer implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
@@ -36,6 +36,14 @@ public final class FeedProducer implements AutoCloseable {
         }
     }
 
+    /** What a rate counts. */
+    public enum Pace {
+        /** Every emission, scan events included (the synthetic scanner room). */
+        EMISSIONS,
+        /** Crops only; scan events go out unpaced (replay at N crops/s). */
+        CROPS
+    }
+
     /**
      * Sends everything and waits for the broker to acknowledge it.
      *
@@ -43,6 +51,17 @@ public final class FeedProducer implements AutoCloseable {
      * @param progress called with the number of crops handed to the producer so far
      */
     public Sent send(Iterable<Emission> feed, double perSecond, LongConsumer progress)
+            throws Exception {
+        return send(feed, perSecond, Pace.EMISSIONS, progress);
+    }
+
+    /**
+     * Sends everything and waits for the broker to acknowledge it.
+     *
+     * @param perSecond emissions or crops per second (see {@code pace}), 0 for unpaced
+     * @param progress called with the number of crops handed to the producer so far
+     */
+    public Sent send(Iterable<Emission> feed, double perSecond, Pace pace, LongConsumer progress)
             throws Exception {
         long crops = 0;
         long bad = 0;
@@ -56,7 +75,11 @@ public final class FeedProducer implements AutoCloseable {
                 throw f;
             }
             Emission e = it.next();
-            if (perSecond > 0) {
+            boolean paced =
+                    pace == Pace.EMISSIONS
+                            || e.type() == Emission.Type.CROP
+                            || e.type() == Emission.Type.BAD_CROP;
+            if (perSecond > 0 && paced) {
                 long due = start + (long) (n / perSecond * 1e9);
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
@@ -90,7 +113,9 @@ public final class FeedProducer implements AutoCloseable {
                     bad++;
                 }
             }
-            n++;
+            if (paced) {
+                n++;
+            }
             if (progress != null) {
                 progress.accept(crops + bad);
             }
@@ -113,14 +138,12 @@ public final class FeedProducer implements AutoCloseable {
                         failure.compareAndSet(
                                 null,
                                 new IllegalArgumentException(
-                                        "crop "
-                                                + cellId
-                                                + " is "
-                                                + value.length
-                                                + " bytes, larger than the producer or broker allows ("
-                                                + ClientSettings.MAX_RECORD_BYTES
-                                                + "): "
-                                                + ex.getMessage(),
+                                        CropSender.explain(
+                                                        ex,
+                                                        Topics.byName(topic),
+                                                        value,
+                                                        "crop " + cellId)
+                                                .getMessage(),
                                         ex));
                     } else {
                         failure.compareAndSet(null, ex);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.zip.CRC32C;
 import org.apache.kafka.common.errors.SerializationException;
 import org.bloomstream.schemas.AvroSerde;
 import org.bloomstream.schemas.DeadLetters;
@@ -15,9 +16,17 @@ import org.bloomstream.schemas.avro.DeadLetterReason;
 /**
  * The gate's checks, free of Kafka Streams so they can be tested on their own. Each raw record
  * becomes exactly one {@link Decision}: an accepted, normalised crop or a dead letter.
+ *
+ * <p>Order: Avro schema, required ids, dedupe, then the image (empty, byte limit, header, zero or
+ * small edges, pixel limit, truncation). Dedupe comes before the image checks so that a resent crop
+ * gets {@code DUPLICATE_CELL} whatever its image, and the first decision for a cell id is the only
+ * one that counts: a crop that was dead-lettered and is then resent under the same id stays a loss
+ * (a repaired crop needs a new id, or a replay after the window). Records without a usable cell id
+ * ({@code BAD_SCHEMA}, {@code MISSING_ID}) take no part in dedupe.
  */
 public final class CropValidator {
     static final String STAGE = "gate";
+    static final String ACCEPTED = "ACCEPTED";
 
     private final GateConfig config;
     private final AvroSerde<CellCrop> serde = new AvroSerde<>(CellCrop.class);
@@ -30,6 +39,11 @@ public final class CropValidator {
     public record Decision(CellCrop accepted, DeadLetter dead) {}
 
     public Decision validate(SourceRecord in) {
+        return validate(in, SeenCells.NONE);
+    }
+
+    /** Validates one record, deduping on its cell id against {@code seen}. */
+    public Decision validate(SourceRecord in, SeenCells seen) {
         String keySpecimen =
                 in.key == null ? null : trimmed(new String(in.key, StandardCharsets.UTF_8));
         CellCrop crop;
@@ -52,6 +66,47 @@ public final class CropValidator {
         }
         ByteBuffer image = crop.getImage();
         int size = image == null ? 0 : image.remaining();
+        CRC32C crc = new CRC32C();
+        if (size > 0) {
+            crc.update(image.duplicate());
+        }
+        SeenCells.Seen earlier = seen.lookup(cellId, in.timestamp);
+        if (earlier != null) {
+            return dead(
+                    in,
+                    DeadLetterReason.DUPLICATE_CELL,
+                    "cell "
+                            + cellId
+                            + " was already "
+                            + (earlier.outcome().equals(ACCEPTED)
+                                    ? "accepted"
+                                    : "dead-lettered (" + earlier.outcome() + ")")
+                            + " from "
+                            + earlier.source()
+                            + (earlier.imageCrc() == crc.getValue()
+                                    ? "; same image bytes (a resend)"
+                                    : "; different image bytes (two cells share an id?)"),
+                    cellId,
+                    specimenId);
+        }
+        Decision d = checkImage(in, crop, cellId, specimenId, image, size);
+        seen.remember(
+                cellId,
+                in.timestamp,
+                new SeenCells.Seen(
+                        d.accepted() != null ? ACCEPTED : d.dead().getReason().name(),
+                        in.toString(),
+                        crc.getValue()));
+        return d;
+    }
+
+    private Decision checkImage(
+            SourceRecord in,
+            CellCrop crop,
+            String cellId,
+            String specimenId,
+            ByteBuffer image,
+            int size) {
         if (size == 0) {
             return dead(in, DeadLetterReason.EMPTY_IMAGE, "image has no bytes", cellId, specimenId);
         }
@@ -105,14 +160,37 @@ public final class CropValidator {
                     cellId,
                     specimenId);
         }
-        // Normalise: trimmed ids, and the format and size the bytes actually have.
+        String truncated = ImageHeaderProbe.truncation(bytes, header.encoding());
+        if (truncated != null) {
+            return dead(in, DeadLetterReason.UNDECODABLE_IMAGE, truncated, cellId, specimenId);
+        }
+        normalise(crop, cellId, specimenId, header);
+        return new Decision(crop, null);
+    }
+
+    /**
+     * Normalises the metadata of an accepted crop: trimmed ids; the format and size the bytes
+     * actually have (whatever the scanner declared); a blank scanner id becomes {@code unknown}; a
+     * pixel size that is not a positive finite number is dropped; a reference label is trimmed (its
+     * case is kept: vocabularies are data), blank becomes none. The image bytes are never touched:
+     * pixel normalisation (grayscale, 16-bit, CMYK to 8-bit RGB) is the job's decoder's.
+     */
+    private static void normalise(
+            CellCrop crop, String cellId, String specimenId, ImageHeaderProbe.Header header) {
         crop.setCellId(cellId);
         crop.setSpecimenId(specimenId);
         crop.setScanId(crop.getScanId().trim());
+        String scanner = trimmed(crop.getScannerId());
+        crop.setScannerId(scanner == null ? "unknown" : scanner);
         crop.setEncoding(header.encoding());
         crop.setWidth(header.width());
         crop.setHeight(header.height());
-        return new Decision(crop, null);
+        Double mpp = crop.getMicronsPerPixel();
+        if (mpp != null && !(Double.isFinite(mpp) && mpp > 0)) {
+            crop.setMicronsPerPixel(null);
+        }
+        String label = trimmed(crop.getReferenceLabel());
+        crop.setReferenceLabel(label);
     }
 
     private static Decision dead(

@@ -11,8 +11,15 @@ import org.bloomstream.schemas.avro.ImageEncoding;
 
 /**
  * Reads an image's format and dimensions from its header without decoding pixels: cheap enough for
- * the gate, and safe against files that claim enormous dimensions. Pixel-level damage (a truncated
- * JPEG body) is caught later by the job's full decode.
+ * the gate, and safe against files that claim enormous dimensions.
+ *
+ * <p>Two structural checks complement the ImageIO header read, both linear scans that allocate
+ * nothing: {@link #truncation} walks the segments of a JPEG and the chunks of a PNG (and compares a
+ * BMP's declared file size) to catch files that were cut short, the usual damage when a crop is
+ * read while the scanner is still writing it; and a PNG or JPEG that declares a zero width or
+ * height is reported as such (ImageIO refuses to read that header at all, which would hide the
+ * reason). Pixel-level damage inside a structurally complete file, and truncated TIFFs, are still
+ * caught only by the job's full decode.
  */
 final class ImageHeaderProbe {
     static {
@@ -26,6 +33,10 @@ final class ImageHeaderProbe {
 
     /** Returns the header, or null when no reader recognises the bytes. */
     static Header probe(byte[] bytes) throws IOException {
+        Header zero = declaredZeroSize(bytes);
+        if (zero != null) {
+            return zero;
+        }
         try (ImageInputStream in =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -60,5 +71,217 @@ final class ImageHeaderProbe {
             return ImageEncoding.TIFF;
         }
         return ImageEncoding.UNKNOWN;
+    }
+
+    // ------------------------------------------------------------------ structure
+
+    private static final byte[] PNG_SIGNATURE = {
+        (byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+    };
+
+    static boolean isPng(byte[] b) {
+        if (b.length < PNG_SIGNATURE.length) {
+            return false;
+        }
+        for (int i = 0; i < PNG_SIGNATURE.length; i++) {
+            if (b[i] != PNG_SIGNATURE[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isJpeg(byte[] b) {
+        return b.length >= 3 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8;
+    }
+
+    /** A PNG or JPEG header that declares a zero edge, or null. */
+    static Header declaredZeroSize(byte[] b) {
+        if (isPng(b) && b.length >= 24 && b[12] == 'I' && b[13] == 'H' && b[14] == 'D') {
+            int w = int32(b, 16);
+            int h = int32(b, 20);
+            if (w == 0 || h == 0) {
+                return new Header(ImageEncoding.PNG, w, h);
+            }
+        } else if (isJpeg(b)) {
+            int sof = jpegSof(b);
+            if (sof > 0 && sof + 9 <= b.length) {
+                int h = uint16(b, sof + 5);
+                int w = uint16(b, sof + 7);
+                // A zero height is legal JPEG only with a DNL marker, which no crop writer emits.
+                if (w == 0 || h == 0) {
+                    return new Header(ImageEncoding.JPEG, w, h);
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Why the file is structurally incomplete, or null when it is complete or its format is not
+     * checked here (TIFF, GIF).
+     */
+    static String truncation(byte[] b, ImageEncoding encoding) {
+        return switch (encoding) {
+            case JPEG -> jpegTruncation(b);
+            case PNG -> pngTruncation(b);
+            case BMP -> bmpTruncation(b);
+            default -> null;
+        };
+    }
+
+    /** Offset of the first SOFn marker (its 0xFF byte), or -1. */
+    private static int jpegSof(byte[] b) {
+        int i = 2;
+        while (i + 4 <= b.length) {
+            if ((b[i] & 0xFF) != 0xFF) {
+                return -1;
+            }
+            int marker = b[i + 1] & 0xFF;
+            if (marker == 0xFF) {
+                i++; // fill byte
+                continue;
+            }
+            if (isSof(marker)) {
+                return i;
+            }
+            if (marker == 0xDA || marker == 0xD9) {
+                return -1;
+            }
+            if (standalone(marker)) {
+                i += 2;
+                continue;
+            }
+            i += 2 + uint16(b, i + 2);
+        }
+        return -1;
+    }
+
+    private static boolean isSof(int m) {
+        return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+    }
+
+    private static boolean standalone(int m) {
+        return m == 0x01 || (m >= 0xD0 && m <= 0xD7) || m == 0xD8;
+    }
+
+    /**
+     * Walks the marker segments; after each start-of-scan, skips the entropy-coded data (where 0xFF
+     * is always followed by 0x00 or a restart marker) to the next marker. Complete means an EOI
+     * after at least one scan. Bytes after the EOI are tolerated (some cameras append data).
+     */
+    private static String jpegTruncation(byte[] b) {
+        int i = 2;
+        boolean scanned = false;
+        while (true) {
+            if (i + 2 > b.length) {
+                return "truncated JPEG: it ends after "
+                        + b.length
+                        + " bytes without an end-of-image marker";
+            }
+            if ((b[i] & 0xFF) != 0xFF) {
+                return "damaged JPEG: no marker at byte " + i;
+            }
+            int marker = b[i + 1] & 0xFF;
+            if (marker == 0xFF) {
+                i++;
+                continue;
+            }
+            if (marker == 0xD9) {
+                return scanned ? null : "damaged JPEG: end-of-image before any image data";
+            }
+            if (standalone(marker)) {
+                i += 2;
+                continue;
+            }
+            if (i + 4 > b.length) {
+                return "truncated JPEG: segment header cut at byte " + i;
+            }
+            int length = uint16(b, i + 2);
+            if (length < 2) {
+                return "damaged JPEG: segment length " + length + " at byte " + i;
+            }
+            int next = i + 2 + length;
+            if (next > b.length) {
+                return String.format(
+                        Locale.ROOT,
+                        "truncated JPEG: segment 0x%02X at byte %d needs %d bytes, only %d left",
+                        marker,
+                        i,
+                        length + 2,
+                        b.length - i);
+            }
+            i = next;
+            if (marker == 0xDA) {
+                scanned = true;
+                // entropy-coded data up to the next real marker
+                while (true) {
+                    if (i + 1 >= b.length) {
+                        return "truncated JPEG: image data ends after "
+                                + b.length
+                                + " bytes without an end-of-image marker";
+                    }
+                    if ((b[i] & 0xFF) == 0xFF) {
+                        int m = b[i + 1] & 0xFF;
+                        if (m != 0x00 && !(m >= 0xD0 && m <= 0xD7) && m != 0xFF) {
+                            break;
+                        }
+                    }
+                    i++;
+                }
+            }
+        }
+    }
+
+    /** Walks the chunks (length, type, data, CRC) to IEND. Bytes after IEND are tolerated. */
+    private static String pngTruncation(byte[] b) {
+        int i = PNG_SIGNATURE.length;
+        while (true) {
+            if (i + 8 > b.length) {
+                return "truncated PNG: it ends after " + b.length + " bytes without an IEND chunk";
+            }
+            long length = int32(b, i) & 0xFFFFFFFFL;
+            String type = new String(b, i + 4, 4, java.nio.charset.StandardCharsets.US_ASCII);
+            long next = i + 12L + length;
+            if (next > b.length) {
+                return "truncated PNG: chunk "
+                        + type
+                        + " at byte "
+                        + i
+                        + " needs "
+                        + (12 + length)
+                        + " bytes, only "
+                        + (b.length - i)
+                        + " left";
+            }
+            if (type.equals("IEND")) {
+                return null;
+            }
+            i = (int) next;
+        }
+    }
+
+    /** BMP headers declare the file size; 0 means "not given", which some writers use. */
+    private static String bmpTruncation(byte[] b) {
+        if (b.length < 6) {
+            return "truncated BMP: " + b.length + " bytes";
+        }
+        long declared =
+                (b[2] & 0xFFL) | (b[3] & 0xFFL) << 8 | (b[4] & 0xFFL) << 16 | (b[5] & 0xFFL) << 24;
+        if (declared > b.length) {
+            return "truncated BMP: the header declares " + declared + " bytes, got " + b.length;
+        }
+        return null;
+    }
+
+    private static int int32(byte[] b, int i) {
+        return (b[i] & 0xFF) << 24
+                | (b[i + 1] & 0xFF) << 16
+                | (b[i + 2] & 0xFF) << 8
+                | (b[i + 3] & 0xFF);
+    }
+
+    private static int uint16(byte[] b, int i) {
+        return (b[i] & 0xFF) << 8 | (b[i + 1] & 0xFF);
     }
 }

@@ -1,12 +1,18 @@
 package org.bloomstream.ingest.gate;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -15,6 +21,9 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
@@ -23,18 +32,51 @@ import org.bloomstream.schemas.Topics;
  * The ingest gate: a Kafka Streams topology from {@code cells.raw} to {@code cells.accepted} and
  * {@code cells.dead}. Every raw record ends in exactly one of the two, with exactly-once
  * processing, so a crop is never lost and never doubled between scanner and job.
+ *
+ * <p>Dedupe: a persistent window store ({@value #DEDUPE_STORE}, RocksDB with a changelog, so it
+ * survives restarts and moves with its task) maps each cell id to the first decision for it, and
+ * forgets it after {@link GateConfig#dedupeWindow()} of stream time. The store is partitioned like
+ * {@code cells.raw}, by the record key (the specimen id): a duplicate is caught when it arrives
+ * with the same key as the original, which every resend does (our feeds key by specimen). A cell id
+ * reused under another specimen key may land in another partition and pass; catching that too would
+ * need a repartition by cell id, i.e. writing every image a second time.
  */
 public final class IngestGate {
     private IngestGate() {}
 
+    /**
+     * The dedupe state store; its changelog topic is {@code
+     * <application.id>-cell-dedupe-changelog}.
+     */
+    public static final String DEDUPE_STORE = "cell-dedupe";
+
     public static Topology topology(GateConfig config) {
+        return topology(config, false);
+    }
+
+    /**
+     * The topology, with the dedupe store in memory if asked: same semantics and changelog, no
+     * RocksDB. Production uses RocksDB (a day of cell ids need not fit in the heap); the topology
+     * tests use memory because opening RocksDB for each of their drivers costs more than the tests,
+     * while the real-broker tests run RocksDB.
+     */
+    public static Topology topology(GateConfig config, boolean inMemoryDedupe) {
         StreamsBuilder builder = new StreamsBuilder();
+        Duration window = config.dedupeWindow();
+        builder.addStateStore(
+                Stores.windowStoreBuilder(
+                        inMemoryDedupe
+                                ? Stores.inMemoryWindowStore(DEDUPE_STORE, window, window, false)
+                                : Stores.persistentWindowStore(DEDUPE_STORE, window, window, false),
+                        Serdes.String(),
+                        Serdes.String()));
         KStream<byte[], CropValidator.Decision> decided =
                 builder.stream(
                                 Topics.CELLS_RAW.name(),
                                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                                         .withName("raw-crops"))
-                        .processValues(() -> new Validate(config), Named.as("validate"));
+                        .processValues(
+                                () -> new Validate(config), Named.as("validate"), DEDUPE_STORE);
         decided.filter((k, d) -> d.accepted() != null, Named.as("accepted"))
                 .map(
                         (k, d) -> KeyValue.pair(d.accepted().getSpecimenId(), d.accepted()),
@@ -65,24 +107,74 @@ public final class IngestGate {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         p.put(StreamsConfig.producerPrefix("compression.type"), "lz4");
+        // image records are 10-300 KB: the default 16 KB batch would hold none of them
+        p.put(StreamsConfig.producerPrefix("batch.size"), 1024 * 1024);
         p.put(StreamsConfig.producerPrefix("max.request.size"), 16 * 1024 * 1024);
         p.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), 16 * 1024 * 1024);
         return p;
     }
 
-    /** Runs the validator with the record's source coordinates. */
+    /**
+     * Starts the gate and waits until it is running. A stream thread that dies of an unexpected
+     * error is replaced rather than taking the gate down (bad input never gets that far: every
+     * record becomes a decision).
+     */
+    public static KafkaStreams start(GateConfig config, Properties streamsConfig, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        KafkaStreams streams = new KafkaStreams(topology(config), streamsConfig);
+        CountDownLatch running = new CountDownLatch(1);
+        streams.setStateListener(
+                (now, before) -> {
+                    if (now == KafkaStreams.State.RUNNING) {
+                        running.countDown();
+                    }
+                });
+        streams.setUncaughtExceptionHandler(
+                e -> StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD);
+        streams.start();
+        if (!running.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            streams.close(Duration.ofSeconds(10));
+            throw new TimeoutException("the ingest gate did not reach RUNNING in " + timeout);
+        }
+        return streams;
+    }
+
+    /** Runs the validator with the record's source coordinates and the dedupe store. */
     private static final class Validate
             implements FixedKeyProcessor<byte[], byte[], CropValidator.Decision> {
         private final CropValidator validator;
+        private final long windowMillis;
         private FixedKeyProcessorContext<byte[], CropValidator.Decision> context;
+        private SeenCells seen;
 
         Validate(GateConfig config) {
             this.validator = new CropValidator(config);
+            this.windowMillis = config.dedupeWindow().toMillis();
         }
 
         @Override
         public void init(FixedKeyProcessorContext<byte[], CropValidator.Decision> context) {
             this.context = context;
+            WindowStore<String, String> store = context.getStateStore(DEDUPE_STORE);
+            this.seen =
+                    new SeenCells() {
+                        @Override
+                        public Seen lookup(String cellId, long timestamp) {
+                            // both directions: a resend may carry an older timestamp
+                            try (WindowStoreIterator<String> it =
+                                    store.fetch(
+                                            cellId,
+                                            timestamp - windowMillis,
+                                            timestamp + windowMillis)) {
+                                return it.hasNext() ? Seen.decode(it.next().value) : null;
+                            }
+                        }
+
+                        @Override
+                        public void remember(String cellId, long timestamp, Seen s) {
+                            store.put(cellId, s.encode(), timestamp);
+                        }
+                    };
         }
 
         @Override
@@ -96,7 +188,7 @@ public final class IngestGate {
                             record.timestamp(),
                             record.key(),
                             record.value());
-            context.forward(record.withValue(validator.validate(src)));
+            context.forward(record.withValue(validator.validate(src, seen)));
         }
     }
 }

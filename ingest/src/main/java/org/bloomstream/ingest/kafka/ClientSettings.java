@@ -17,8 +17,11 @@ public final class ClientSettings {
     private ClientSettings() {}
 
     /**
-     * Idempotent, acks=all, lz4; 256 KB batches and a short linger so a burst of crops fills a
-     * batch without making a lone crop wait.
+     * Idempotent, acks=all, lz4; 1 MB batches and a short linger so a burst of crops fills a batch
+     * without making a lone crop wait. With 256 KB batches a 200 KB crop travelled alone; 1 MB
+     * (several crops per request) measured about 20% more crops/s from the producer for both 20 KB
+     * and 200 KB crops on the ingest benchmark. lz4 gains little on JPEG and PNG but costs little;
+     * uncompressed BMP and TIFF crops do shrink.
      */
     public static Properties producer(String bootstrapServers) {
         Properties p = new Properties();
@@ -26,7 +29,7 @@ public final class ClientSettings {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD_BYTES);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

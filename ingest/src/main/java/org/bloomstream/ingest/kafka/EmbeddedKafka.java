@@ -1,4 +1,4 @@
-package org.bloomstream.app.embedded;
+package org.bloomstream.ingest.kafka;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +12,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
-import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.schemas.Topic;
 import org.bloomstream.schemas.Topics;
 
