@@ -11,6 +11,8 @@ import java.util.concurrent.Callable;
 import org.bloomstream.app.bench.EmbedBench;
 import org.bloomstream.app.bench.KnnBench;
 import org.bloomstream.app.bench.MilBench;
+import org.bloomstream.app.bench.PlumbingBenchRunner;
+import org.bloomstream.app.bench.SuiteBench;
 import org.bloomstream.app.job.JobConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +23,13 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print their figures; run them on an otherwise idle machine.",
-        subcommands = {BenchCommand.Embed.class, BenchCommand.Knn.class, BenchCommand.Mil.class})
+        subcommands = {
+            BenchCommand.All.class,
+            BenchCommand.Plumbing.class,
+            BenchCommand.Embed.class,
+            BenchCommand.Knn.class,
+            BenchCommand.Mil.class
+        })
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -361,6 +369,106 @@ final class BenchCommand implements Runnable {
                         .enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(json.toFile(), r.toMap());
             }
+            return 0;
+        }
+    }
+
+    /** The whole suite, as BENCHMARKS.md reports it. */
+    @Command(
+            name = "all",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Every job benchmark: plumbing ceiling, latency, alert latency, model vs pipeline,",
+                "MIL cost and the demo's memory. Prints a table and writes JSON.",
+                "",
+                "Takes about 10 minutes on 2 cores. Run it on an otherwise idle machine; the",
+                "machine and its load average at the start are recorded in the JSON."
+            })
+    static final class All implements Callable<Integer> {
+        @Option(
+                names = "--plumbing-crops",
+                defaultValue = "12000",
+                description = "Crops per plumbing run (default: ${DEFAULT-VALUE}).")
+        long plumbingCrops;
+
+        @Option(
+                names = "--latency-seconds",
+                defaultValue = "30",
+                description = "How long each latency run produces (default: ${DEFAULT-VALUE}).")
+        double latencySeconds;
+
+        @Option(
+                names = "--vit-s",
+                paramLabel = "ONNX",
+                defaultValue = "models/build/vit-s14-random.onnx",
+                description =
+                        "ViT-S/14 for the model-vs-pipeline ratio; skipped when the file is"
+                                + " missing (default: ${DEFAULT-VALUE}, relative to the repository).")
+        Path vitS;
+
+        @Option(
+                names = "--json",
+                paramLabel = "FILE",
+                defaultValue = "bench-results.json",
+                description = "Where to write the figures (default: ${DEFAULT-VALUE}).")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            Path home = BloomstreamCli.home();
+            Path vit = vitS.isAbsolute() ? vitS : home.resolve(vitS);
+            Map<String, Object> r =
+                    new SuiteBench(
+                                    new SuiteBench.Options(
+                                            home,
+                                            Files.createTempDirectory("bloomstream-suite-"),
+                                            plumbingCrops,
+                                            latencySeconds,
+                                            Files.isRegularFile(vit) ? vit : null),
+                                    System.out)
+                            .run();
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(json.toFile(), r);
+            System.out.println("wrote " + json);
+            return 0;
+        }
+    }
+
+    /** The plumbing ceiling alone (also the profiling target). */
+    @Command(
+            name = "plumbing",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Crops/s through Kafka, the gate, the Flink job and the classified topic.",
+                "",
+                "20 KB JPEG crops; with no model (--embedders none) and the tiny fixture, at the",
+                "given parallelisms."
+            })
+    static final class Plumbing implements Callable<Integer> {
+        @Option(
+                names = "--crops",
+                defaultValue = "12000",
+                description = "Crops per run (default: ${DEFAULT-VALUE}).")
+        long crops;
+
+        @Option(
+                names = "--embedders",
+                split = ",",
+                defaultValue = "none,tiny",
+                description = "none and/or tiny (default: ${DEFAULT-VALUE}).")
+        List<String> embedders;
+
+        @Option(
+                names = "--parallelism",
+                split = ",",
+                defaultValue = "1,2",
+                description = "Parallelisms to run (default: ${DEFAULT-VALUE}).")
+        List<Integer> parallelisms;
+
+        @Override
+        public Integer call() throws Exception {
+            new PlumbingBenchRunner().run(crops, embedders, parallelisms);
             return 0;
         }
     }

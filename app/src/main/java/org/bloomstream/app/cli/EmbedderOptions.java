@@ -23,7 +23,9 @@ final class EmbedderOptions {
             description =
                     "Execution provider: cpu, cuda or tensorrt. GPU providers need the"
                             + " onnxruntime_gpu jar (build with -Pgpu) and CUDA 12 + cuDNN 9"
-                            + " (+ TensorRT 10) on the host (default: ${DEFAULT-VALUE}).")
+                            + " (+ TensorRT 10) on the host. 'none' skips the model (cheap"
+                            + " stand-in embeddings) to benchmark the plumbing; its types and"
+                            + " calls are meaningless (default: ${DEFAULT-VALUE}).")
     String provider;
 
     @Option(
@@ -91,7 +93,7 @@ final class EmbedderOptions {
             p = Provider.valueOf(provider.toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
-                    "--provider must be cpu, cuda or tensorrt, was '" + provider + "'");
+                    "--provider must be cpu, cuda, tensorrt or none, was '" + provider + "'");
         }
         int min = 1;
         int opt = batchSize;

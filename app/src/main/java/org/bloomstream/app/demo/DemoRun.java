@@ -281,8 +281,26 @@ public final class DemoRun {
         }
         m.put("dead_letters_by_reason", s.deadByReason());
         m.put("wall_seconds", Math.round(wall * 10) / 10.0);
+        long peakRss = peakRssKb();
+        if (peakRss > 0) {
+            m.put("peak_rss_mb", peakRss / 1024);
+        }
         m.put("cells_per_second", Math.round(s.classified() / wall * 10) / 10.0);
         return m;
+    }
+
+    /** This process's peak resident set size (Linux {@code VmHWM}), or -1 where unknown. */
+    static long peakRssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (Exception e) {
+            // not Linux: the summary simply has no peak_rss_mb
+        }
+        return -1;
     }
 
     public static String summaryLine(Map<String, Object> summary) throws Exception {

@@ -1,6 +1,12 @@
 package org.bloomstream.inference.image;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Bilinear resize with antialiasing, bit-exact with Pillow's {@code Image.resize(size,
@@ -20,17 +26,58 @@ public final class AntialiasedResize {
 
     /** Resizes an RGB image and returns its pixels packed as RGB bytes, row-major (HWC). */
     public static byte[] resizeToRgb(BufferedImage image, int outWidth, int outHeight) {
+        return resize(rgbBytes(image), image.getWidth(), image.getHeight(), outWidth, outHeight);
+    }
+
+    /**
+     * The image's pixels as packed RGB bytes (HWC). Reads the raster directly for the two layouts
+     * decoders produce (JPEG: 3-byte BGR; PNG/BMP after conversion: int RGB): {@code getRGB} goes
+     * through the colour model pixel by pixel and cost as much as the resize itself.
+     */
+    static byte[] rgbBytes(BufferedImage image) {
         int w = image.getWidth();
         int h = image.getHeight();
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
         byte[] rgb = new byte[w * h * 3];
-        for (int i = 0; i < argb.length; i++) {
-            int p = argb[i];
-            rgb[3 * i] = (byte) (p >> 16);
-            rgb[3 * i + 1] = (byte) (p >> 8);
-            rgb[3 * i + 2] = (byte) p;
+        var raster = image.getRaster();
+        boolean plain = raster.getMinX() == 0 && raster.getMinY() == 0;
+        if (plain
+                && image.getType() == BufferedImage.TYPE_3BYTE_BGR
+                && raster.getDataBuffer() instanceof DataBufferByte bytes
+                && raster.getSampleModel() instanceof PixelInterleavedSampleModel sm
+                && sm.getPixelStride() == 3
+                && sm.getScanlineStride() == w * 3) {
+            byte[] bgr = bytes.getData();
+            int off = bytes.getOffset();
+            for (int i = 0, n = w * h * 3; i < n; i += 3) {
+                rgb[i] = bgr[off + i + 2];
+                rgb[i + 1] = bgr[off + i + 1];
+                rgb[i + 2] = bgr[off + i];
+            }
+            return rgb;
         }
-        return resize(rgb, w, h, outWidth, outHeight);
+        if (plain
+                && image.getType() == BufferedImage.TYPE_INT_RGB
+                && raster.getDataBuffer() instanceof DataBufferInt ints
+                && raster.getSampleModel() instanceof SinglePixelPackedSampleModel sm
+                && sm.getScanlineStride() == w) {
+            int[] px = ints.getData();
+            int off = ints.getOffset();
+            for (int i = 0, n = w * h; i < n; i++) {
+                int v = px[off + i];
+                rgb[3 * i] = (byte) (v >> 16);
+                rgb[3 * i + 1] = (byte) (v >> 8);
+                rgb[3 * i + 2] = (byte) v;
+            }
+            return rgb;
+        }
+        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        for (int i = 0; i < argb.length; i++) {
+            int v = argb[i];
+            rgb[3 * i] = (byte) (v >> 16);
+            rgb[3 * i + 1] = (byte) (v >> 8);
+            rgb[3 * i + 2] = (byte) v;
+        }
+        return rgb;
     }
 
     /** Resizes packed RGB bytes (HWC). */
@@ -90,19 +137,31 @@ public final class AntialiasedResize {
         return out;
     }
 
+    /**
+     * The vertical pass, one output row at a time: each contributing input row is added into an int
+     * accumulator with its weight. The same sums as Pillow's pixel-by-pixel loop, in an order that
+     * reads memory sequentially (and lets the JIT vectorise the inner loop).
+     */
     private static byte[] vertical(
             byte[] in, int width, int rowOffset, int outHeight, Coefficients c) {
-        byte[] out = new byte[outHeight * width * 3];
+        int rowBytes = width * 3;
+        byte[] out = new byte[outHeight * rowBytes];
+        int[] acc = new int[rowBytes];
         for (int y = 0; y < outHeight; y++) {
             int ymin = c.bounds[2 * y] - rowOffset;
             int ymax = c.bounds[2 * y + 1];
             int k = y * c.ksize;
-            for (int x = 0; x < width * 3; x++) {
-                int s = 1 << (PRECISION_BITS - 1);
-                for (int i = 0; i < ymax; i++) {
-                    s += (in[(ymin + i) * width * 3 + x] & 0xff) * c.kk[k + i];
+            Arrays.fill(acc, 1 << (PRECISION_BITS - 1));
+            for (int i = 0; i < ymax; i++) {
+                int w = c.kk[k + i];
+                int src = (ymin + i) * rowBytes;
+                for (int x = 0; x < rowBytes; x++) {
+                    acc[x] += (in[src + x] & 0xff) * w;
                 }
-                out[y * width * 3 + x] = clip8(s);
+            }
+            int dst = y * rowBytes;
+            for (int x = 0; x < rowBytes; x++) {
+                out[dst + x] = clip8(acc[x]);
             }
         }
         return out;
@@ -125,7 +184,19 @@ public final class AntialiasedResize {
             this.kk = kk;
         }
 
+        private static final ConcurrentHashMap<Long, Coefficients> CACHE =
+                new ConcurrentHashMap<>();
+
+        /** Coefficients depend only on the two sizes; crops come in a handful of sizes. */
         static Coefficients of(int inSize, int outSize) {
+            if (CACHE.size() > 4096) {
+                CACHE.clear();
+            }
+            return CACHE.computeIfAbsent(
+                    ((long) inSize << 32) | outSize, k -> compute(inSize, outSize));
+        }
+
+        private static Coefficients compute(int inSize, int outSize) {
             double scale = (double) inSize / outSize;
             double filterScale = Math.max(scale, 1.0);
             double support = 1.0 * filterScale; // bilinear support is 1

@@ -108,9 +108,13 @@ public final class CropImageDecoder {
         }
     }
 
-    /** Any decoded image as TYPE_INT_RGB; a no-op for images that already are. */
+    /**
+     * Any decoded image as 8-bit RGB without alpha: a no-op for the layouts decoders usually give
+     * (int RGB; 3-byte BGR, which is what JPEG decodes to), a Java2D conversion otherwise.
+     */
     static BufferedImage toRgb(BufferedImage image) {
-        if (image.getType() == BufferedImage.TYPE_INT_RGB) {
+        if (image.getType() == BufferedImage.TYPE_INT_RGB
+                || image.getType() == BufferedImage.TYPE_3BYTE_BGR) {
             return image;
         }
         BufferedImage rgb =

@@ -11,9 +11,15 @@ import java.nio.file.Path;
 public interface EmbedderFactory extends Serializable {
     Embedder create() throws Exception;
 
-    /** The ONNX model at {@code onnx}, described by the manifest next to it. */
+    /**
+     * The ONNX model at {@code onnx}, described by the manifest next to it; with provider NONE, a
+     * stand-in with that model's identity that does not run it (benchmarks of the plumbing).
+     */
     static EmbedderFactory onnx(Path onnx, ExecutionConfig exec) {
         String path = onnx.toAbsolutePath().toString();
+        if (exec.provider() == ExecutionConfig.Provider.NONE) {
+            return () -> new NullEmbedder(EmbedderManifest.forModel(Path.of(path)));
+        }
         return () -> OnnxEmbedder.open(Path.of(path), exec);
     }
 }

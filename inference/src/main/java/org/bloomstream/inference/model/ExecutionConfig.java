@@ -5,7 +5,7 @@ import java.io.Serializable;
 /**
  * Where and how ONNX Runtime runs the embedder.
  *
- * @param provider CPU, CUDA or TensorRT
+ * @param provider CPU, CUDA or TensorRT; NONE skips the model (plumbing benchmarks only)
  * @param intraOpThreads CPU threads inside one operator; 0 lets ORT choose (all cores). With
  *     several subtasks on one machine, give each cores / subtasks, or they fight over the cores
  * @param deviceId CUDA device for CUDA and TensorRT
@@ -35,7 +35,9 @@ public record ExecutionConfig(
     public enum Provider {
         CPU,
         CUDA,
-        TENSORRT
+        TENSORRT,
+        /** No model: cheap pixel statistics of the model's width, to benchmark the plumbing. */
+        NONE
     }
 
     public static final ExecutionConfig DEFAULT = cpu(0);

@@ -40,6 +40,10 @@ public final class ExecutionProviders {
         switch (exec.provider()) {
             case CPU:
                 return "cpu";
+            case NONE:
+                throw new IllegalArgumentException(
+                        "provider none skips the model; it is for the job's benchmarks, not for"
+                                + " opening an ONNX session");
             case CUDA:
                 if (!available.contains(OrtProvider.CUDA)) {
                     return unavailable(exec, "CUDA", available, null);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -68,6 +69,34 @@ class AntialiasedResizeTest {
         java.util.Arrays.fill(in, (byte) 200);
         for (byte b : AntialiasedResize.resize(in, 33, 77, 224, 224)) {
             assertThat(b & 0xff).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void readsEveryImageLayoutTheSameAsGetRgb() {
+        int[] types = {
+            BufferedImage.TYPE_INT_RGB,
+            BufferedImage.TYPE_3BYTE_BGR,
+            BufferedImage.TYPE_INT_ARGB,
+            BufferedImage.TYPE_BYTE_GRAY
+        };
+        for (int type : types) {
+            BufferedImage img = new BufferedImage(37, 23, type);
+            for (int y = 0; y < 23; y++) {
+                for (int x = 0; x < 37; x++) {
+                    img.setRGB(x, y, 0xff000000 | (x * 7 << 16) | (y * 11 << 8) | ((x + y) * 3));
+                }
+            }
+            byte[] fast = AntialiasedResize.rgbBytes(img);
+            for (int y = 0; y < 23; y++) {
+                for (int x = 0; x < 37; x++) {
+                    int v = img.getRGB(x, y);
+                    int i = (y * 37 + x) * 3;
+                    assertThat(new int[] {fast[i] & 0xff, fast[i + 1] & 0xff, fast[i + 2] & 0xff})
+                            .as("type %d at %d,%d", type, x, y)
+                            .containsExactly((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+                }
+            }
         }
     }
 }

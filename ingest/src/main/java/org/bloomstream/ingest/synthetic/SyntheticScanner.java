@@ -157,13 +157,23 @@ public final class SyntheticScanner implements Iterable<Emission> {
         return jpeg(renderer.render(kind, seed));
     }
 
+    /** As {@link #renderJpeg(CellRenderer, CellKind, long)} at a given JPEG quality (0..1). */
+    public static byte[] renderJpeg(
+            CellRenderer renderer, CellKind kind, long seed, float quality) {
+        return jpeg(renderer.render(kind, seed), quality);
+    }
+
     static byte[] jpeg(BufferedImage image) {
+        return jpeg(image, 0.9f);
+    }
+
+    static byte[] jpeg(BufferedImage image, float quality) {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
                 MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
             ImageWriteParam param = writer.getDefaultWriteParam();
             param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(0.9f);
+            param.setCompressionQuality(quality);
             writer.setOutput(out);
             writer.write(null, new IIOImage(image, null, null), param);
             out.flush();

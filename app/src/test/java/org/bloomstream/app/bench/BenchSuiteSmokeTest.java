@@ -1,0 +1,61 @@
+package org.bloomstream.app.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job benchmarks at a tiny scale, so that {@code bloomstream bench all} keeps working: each
+ * runs the real embedded runtime and must account for its crops and report figures that make sense.
+ * The figures themselves are not judged here (BENCHMARKS.md is where they are read).
+ */
+class BenchSuiteSmokeTest {
+    private static final Path HOME =
+            Path.of(System.getProperty("bloomstream.home", "..")).toAbsolutePath().normalize();
+
+    @TempDir Path dir;
+
+    private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+
+    @Test
+    void plumbingCountsEveryCropThroughTheClassifiedTopic() throws Exception {
+        List<PlumbingBench.Row> rows =
+                new PlumbingBench(HOME, dir, 300, out).run(List.of("none"), List.of(1));
+
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0).crops()).isEqualTo(300);
+        assertThat(rows.get(0).cropsPerSecond()).isPositive();
+        assertThat(printed.toString(StandardCharsets.UTF_8)).contains("none  parallelism 1:");
+    }
+
+    @Test
+    void latencyPercentilesAreOrderedAndAboveTheProducersClock() throws Exception {
+        LatencyBench.Row row =
+                new LatencyBench(HOME, dir, Duration.ofSeconds(1), out).run(100, 0.5, 6, 500);
+
+        assertThat(row.samples()).isPositive();
+        assertThat(row.p50()).isNotNegative();
+        assertThat(row.p50()).isLessThanOrEqualTo(row.p95());
+        assertThat(row.p95()).isLessThanOrEqualTo(row.p99());
+        assertThat(row.p99()).isLessThanOrEqualTo(row.max());
+    }
+
+    @Test
+    void alertLatencyMeasuresEveryFinishedSpecimensReport() throws Exception {
+        Map<String, Object> m = new AlertLatencyBench(HOME, dir, out).run(2, 60, 200, 500);
+
+        assertThat(m.get("reports")).isEqualTo(2);
+        assertThat((Long) m.get("report_latency_p50_ms")).isNotNegative();
+        assertThat((Long) m.get("report_latency_max_ms"))
+                .isGreaterThanOrEqualTo((Long) m.get("report_latency_p50_ms"));
+    }
+}
