@@ -12,6 +12,7 @@ import org.bloomstream.app.bench.EmbedBench;
 import org.bloomstream.app.bench.KnnBench;
 import org.bloomstream.app.bench.MilBench;
 import org.bloomstream.app.bench.PlumbingBenchRunner;
+import org.bloomstream.app.bench.SoakBench;
 import org.bloomstream.app.bench.SuiteBench;
 import org.bloomstream.app.job.JobConfig;
 import picocli.CommandLine.Command;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Option;
             BenchCommand.Plumbing.class,
             BenchCommand.Embed.class,
             BenchCommand.Knn.class,
-            BenchCommand.Mil.class
+            BenchCommand.Mil.class,
+            BenchCommand.Soak.class
         })
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -470,6 +472,86 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             new PlumbingBenchRunner().run(crops, embedders, parallelisms);
             return 0;
+        }
+    }
+
+    /** The soak: long, steady load; heap, state and lag must stay flat. */
+    @Command(
+            name = "soak",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Feeds the embedded pipeline (tiny fixture, parallelism 2) at a steady rate for a",
+                "long time and samples live heap, checkpointed state size and consumer lag.",
+                "Prints every sample and a summary; exits 1 when any of them keeps growing.",
+                "",
+                "Without --rate it first measures the plumbing ceiling (tiny, parallelism 2)",
+                "and soaks at --load of it. On demand only: not part of mvn verify."
+            })
+    static final class Soak implements Callable<Integer> {
+        @Option(
+                names = "--minutes",
+                defaultValue = "30",
+                description = "How long to feed (default: ${DEFAULT-VALUE}).")
+        double minutes;
+
+        @Option(
+                names = "--rate",
+                paramLabel = "CROPS_PER_S",
+                description = "Crops/s to feed; default: --load times the measured ceiling.")
+        Double rate;
+
+        @Option(
+                names = "--load",
+                defaultValue = "0.8",
+                description = "Fraction of the measured ceiling (default: ${DEFAULT-VALUE}).")
+        double load;
+
+        @Option(
+                names = "--sample-seconds",
+                defaultValue = "30",
+                description = "Seconds between samples (default: ${DEFAULT-VALUE}).")
+        long sampleSeconds;
+
+        @Option(
+                names = "--cells-per-specimen",
+                defaultValue = "500",
+                description = "Cells per specimen (default: ${DEFAULT-VALUE}).")
+        int cellsPerSpecimen;
+
+        @Option(
+                names = "--json",
+                paramLabel = "FILE",
+                defaultValue = "soak-results.json",
+                description = "Where to write the summary (default: ${DEFAULT-VALUE}).")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            Path home = BloomstreamCli.home();
+            Path work = Files.createTempDirectory("bloomstream-soak-");
+            double r = rate != null ? rate : 0;
+            if (rate == null) {
+                double max =
+                        SoakBench.measureMaxRate(home, work.resolve("ceiling"), 6000, System.out);
+                r = max * load;
+                System.out.printf(Locale.ROOT, "ceiling %.0f crops/s; soaking at %.0f%n", max, r);
+            }
+            SoakBench.Result result =
+                    new SoakBench(
+                                    new SoakBench.Options(
+                                            home,
+                                            work.resolve("soak"),
+                                            r,
+                                            java.time.Duration.ofSeconds(Math.round(minutes * 60)),
+                                            java.time.Duration.ofSeconds(sampleSeconds),
+                                            cellsPerSpecimen),
+                                    System.out)
+                            .run();
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(json.toFile(), result.toMap());
+            System.out.println("wrote " + json);
+            return result.flat() ? 0 : 1;
         }
     }
 }

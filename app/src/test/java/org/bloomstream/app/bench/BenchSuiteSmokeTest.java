@@ -58,4 +58,43 @@ class BenchSuiteSmokeTest {
         assertThat((Long) m.get("report_latency_max_ms"))
                 .isGreaterThanOrEqualTo((Long) m.get("report_latency_p50_ms"));
     }
+
+    @Test
+    void soakSamplesHeapStateAndLagWhileSpecimensOpenAndClose() throws Exception {
+        SoakBench.Result r =
+                new SoakBench(
+                                new SoakBench.Options(
+                                        HOME,
+                                        dir.resolve("soak"),
+                                        40,
+                                        Duration.ofSeconds(20),
+                                        Duration.ofSeconds(2),
+                                        50),
+                                out)
+                        .run();
+
+        assertThat(r.produced()).isEqualTo(800);
+        assertThat(r.classified()).isPositive().isLessThanOrEqualTo(800);
+        assertThat(r.trends())
+                .extracting(SoakBench.Trend::series)
+                .containsExactly("live heap MB", "state KB", "group lag", "in flight");
+        // The job checkpoints every second: a size was scraped from the Prometheus reporter.
+        assertThat(r.trends().get(1).max()).isPositive();
+        assertThat(printed.toString(StandardCharsets.UTF_8)).contains("soak: ", "live heap");
+    }
+
+    @Test
+    void aTrendIsFlatUnlessTheLastThirdOutgrowsTheFirst() {
+        List<SoakBench.Sample> flat = new java.util.ArrayList<>();
+        List<SoakBench.Sample> growing = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            flat.add(new SoakBench.Sample(i, i, i, 100 + (i % 3), 10, 0));
+            growing.add(new SoakBench.Sample(i, i, i, 100 + 10 * i, 10, 0));
+        }
+
+        assertThat(SoakBench.trend("heap", flat, SoakBench.Sample::liveHeapMb, 32).flat()).isTrue();
+        SoakBench.Trend grows = SoakBench.trend("heap", growing, SoakBench.Sample::liveHeapMb, 32);
+        assertThat(grows.flat()).isFalse();
+        assertThat(grows.last()).isGreaterThan(grows.first());
+    }
 }
