@@ -1,6 +1,8 @@
 package org.bloomstream.app.bench;
 
+import com.sun.management.GarbageCollectionNotificationInfo;
 import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -25,6 +27,10 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.management.Notification;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -48,8 +54,8 @@ import org.bloomstream.schemas.avro.ImageEncoding;
  * state is created and cleaned up all the time. Every {@code sampleEvery} it records:
  *
  * <ul>
- *   <li>live heap: the heap pools' usage after their last collection (what survives a GC, not the
- *       sawtooth in between); the whole JVM, so broker, gate and job together;
+ *   <li>live heap: memory in use right after the latest garbage collection (what survives a GC, not
+ *       the sawtooth in between); the whole JVM, so broker, gate and job together;
  *   <li>state: the job's last checkpoint size, scraped from the Flink Prometheus reporter, the same
  *       series the Grafana dashboard shows;
  *   <li>consumer lag: end offsets minus committed offsets of the gate's and the job's consumer
@@ -158,6 +164,7 @@ public final class SoakBench {
                                                         ExecutionConfig.cpu(Math.max(1, cores / 2)))
                                                 .batch(new BatchPolicy(16, Duration.ofMillis(20))),
                                 metricsPort);
+                LiveHeap heap = new LiveHeap();
                 Admin admin =
                         Admin.create(
                                 Map.<String, Object>of(
@@ -208,7 +215,7 @@ public final class SoakBench {
                                 (System.nanoTime() - start) / 1e9,
                                 produced.get(),
                                 classified.get(),
-                                liveHeapMb(),
+                                heap.mb(),
                                 checkpointKb(http, metricsPort),
                                 groupLag(admin, rt));
                 samples.add(s);
@@ -289,16 +296,60 @@ public final class SoakBench {
         return s.stream().mapToDouble(f::of).average().orElse(0);
     }
 
-    /** Heap in use after the last collection of each heap pool. */
-    static double liveHeapMb() {
-        long bytes = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            MemoryUsage afterGc = pool.getCollectionUsage();
-            if (pool.getType() == MemoryType.HEAP && afterGc != null) {
-                bytes += afterGc.getUsed();
+    /**
+     * Heap in use right after the most recent collection, young ones included, from the GC's own
+     * notifications. (A pool's {@code getCollectionUsage()} is no good here: G1 updates the old
+     * generation's figure only on mixed or full collections, so it can stay stale for minutes.)
+     */
+    static final class LiveHeap implements NotificationListener, AutoCloseable {
+        private final AtomicLong afterLastGc = new AtomicLong(-1);
+        private final List<NotificationEmitter> emitters = new ArrayList<>();
+        private final java.util.Set<String> heapPools = new java.util.HashSet<>();
+
+        LiveHeap() {
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                if (pool.getType() == MemoryType.HEAP) {
+                    heapPools.add(pool.getName());
+                }
+            }
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                if (gc instanceof NotificationEmitter e) {
+                    e.addNotificationListener(this, null, null);
+                    emitters.add(e);
+                }
             }
         }
-        return bytes / 1048576.0;
+
+        @Override
+        public void handleNotification(Notification n, Object handback) {
+            if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
+                    n.getType())) {
+                return;
+            }
+            GarbageCollectionNotificationInfo info =
+                    GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+            long used = 0;
+            for (Map.Entry<String, MemoryUsage> u :
+                    info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+                if (heapPools.contains(u.getKey())) {
+                    used += u.getValue().getUsed();
+                }
+            }
+            afterLastGc.set(used);
+        }
+
+        /** MB after the last collection; NaN before the first. */
+        double mb() {
+            long b = afterLastGc.get();
+            return b < 0 ? Double.NaN : b / 1048576.0;
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (NotificationEmitter e : emitters) {
+                e.removeNotificationListener(this);
+            }
+        }
     }
 
     /** The job's last checkpoint size from the Flink Prometheus reporter; NaN before the first. */
