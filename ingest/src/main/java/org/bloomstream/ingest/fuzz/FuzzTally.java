@@ -15,6 +15,7 @@ public final class FuzzTally {
     private final int fed;
     private long accepted;
     private final Map<String, Long> deadByReason = new TreeMap<>();
+    private final Map<String, Long> deadByStage = new TreeMap<>();
     private long crashes;
     private final List<String> problems = new ArrayList<>();
 
@@ -33,6 +34,12 @@ public final class FuzzTally {
 
     public synchronized void dead(String reason) {
         deadByReason.merge(reason, 1L, Long::sum);
+    }
+
+    /** A dead letter, remembering which stage (gate, decode, embed) wrote it. */
+    public synchronized void dead(String reason, String stage) {
+        dead(reason);
+        deadByStage.merge(String.valueOf(stage), 1L, Long::sum);
     }
 
     /** A crash: an exception that escaped, or a job that stopped. Also a problem. */
@@ -66,6 +73,10 @@ public final class FuzzTally {
 
     public synchronized Map<String, Long> deadByReason() {
         return new TreeMap<>(deadByReason);
+    }
+
+    public synchronized Map<String, Long> deadByStage() {
+        return new TreeMap<>(deadByStage);
     }
 
     public synchronized long crashes() {
