@@ -2,10 +2,13 @@ package org.bloomstream.schemas;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
@@ -33,17 +36,25 @@ public final class AvroSerde<T extends SpecificRecord>
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
 
+    /** Writer schemas by fingerprint, for {@link AvroLengthCheck}. */
+    private final Map<Long, Schema> writers = new ConcurrentHashMap<>();
+
+    /** Single-object encoding: 2 marker bytes and the 8-byte schema fingerprint. */
+    private static final int HEADER = 10;
+
     public AvroSerde(Class<T> type) {
         this.type = Objects.requireNonNull(type, "type");
         SpecificData model = SpecificData.getForClass(type);
         Schema schema = model.getSchema(type);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
         this.decoder = new BinaryMessageDecoder<>(model, schema);
+        writers.put(SchemaNormalization.parsingFingerprint64(schema), schema);
     }
 
     /** Lets this serde read records written with an older or newer version of the schema. */
     public AvroSerde<T> addWriterSchema(Schema writerSchema) {
         decoder.addSchema(writerSchema);
+        writers.put(SchemaNormalization.parsingFingerprint64(writerSchema), writerSchema);
         return this;
     }
 
@@ -73,6 +84,18 @@ public final class AvroSerde<T extends SpecificRecord>
     public T decode(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
             throw new SerializationException("empty payload, expected " + type.getSimpleName());
+        }
+        // Avro allocates a string or bytes field at its declared length before reading it: check
+        // every declared length against the record's size first (see AvroLengthCheck).
+        if (bytes.length >= HEADER && bytes[0] == (byte) 0xC3 && bytes[1] == (byte) 0x01) {
+            long fingerprint =
+                    ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            Schema writer = writers.get(fingerprint);
+            String invalid = writer == null ? null : AvroLengthCheck.check(writer, bytes, HEADER);
+            if (invalid != null) {
+                throw new SerializationException(
+                        "not a " + type.getSimpleName() + " record: " + invalid);
+            }
         }
         try {
             return decoder.decode(bytes);

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             FitHeadCommand.class,
             EvaluateCommand.class,
             BenchCommand.class,
+            FuzzCommand.class,
             IngestCommand.class,
             FixturesCommand.class,
             CommandLine.HelpCommand.class

@@ -27,6 +27,7 @@ import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.http.CropHttpServer;
 import org.bloomstream.ingest.replay.FolderReplay;
 import org.bloomstream.ingest.watch.WatchFolder;
+import org.bloomstream.schemas.LogIds;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -415,22 +416,27 @@ final class IngestCommand implements Runnable {
                                             lastPrint[0] = now;
                                             out.printf(
                                                     "%s scan %s: %d crops sent%n",
-                                                    elapsed(t0), scan, sentInScan);
+                                                    elapsed(t0), LogIds.ref(scan), sentInScan);
                                         }
                                     }
 
                                     @Override
                                     public void finished(String scan, String specimen, int n) {
+                                        // ids by reference only: this output is the
+                                        // service's log, and the ids name a patient's sample
                                         out.printf(
                                                 "%s scan %s finished: specimen %s, %d crops%n",
-                                                elapsed(t0), scan, specimen, n);
+                                                elapsed(t0),
+                                                LogIds.ref(scan),
+                                                LogIds.ref(specimen),
+                                                n);
                                     }
 
                                     @Override
                                     public void warning(String scan, String message) {
                                         out.printf(
                                                 "%s scan %s: WARNING %s%n",
-                                                elapsed(t0), scan, message);
+                                                elapsed(t0), LogIds.ref(scan), message);
                                     }
                                 });
                 out.printf(

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
@@ -56,9 +57,16 @@ public final class EmbeddedRuntime implements AutoCloseable {
     private final KafkaStreams gate;
     private final JobClient job;
     private final JobConfig jobConfig;
+    private final AtomicLong gateThreadDeaths;
 
     private EmbeddedRuntime(
-            Path workDir, EmbeddedKafka kafka, KafkaStreams gate, JobClient job, JobConfig cfg) {
+            Path workDir,
+            EmbeddedKafka kafka,
+            KafkaStreams gate,
+            JobClient job,
+            JobConfig cfg,
+            AtomicLong gateThreadDeaths) {
+        this.gateThreadDeaths = gateThreadDeaths;
         this.workDir = workDir;
         this.kafka = kafka;
         this.gate = gate;
@@ -71,6 +79,7 @@ public final class EmbeddedRuntime implements AutoCloseable {
         Files.createDirectories(workDir);
         EmbeddedKafka kafka = null;
         KafkaStreams gate = null;
+        AtomicLong gateThreadDeaths = new AtomicLong();
         try {
             kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
             kafka.createTopics(options.partitions());
@@ -84,7 +93,8 @@ public final class EmbeddedRuntime implements AutoCloseable {
                                     kafka.bootstrapServers(),
                                     "bloomstream-gate",
                                     workDir.resolve("gate")),
-                            Duration.ofSeconds(60));
+                            Duration.ofSeconds(60),
+                            e -> gateThreadDeaths.incrementAndGet());
 
             JobConfig cfg = options.job().apply(kafka.bootstrapServers());
             StreamExecutionEnvironment env =
@@ -95,7 +105,7 @@ public final class EmbeddedRuntime implements AutoCloseable {
                                     options.metricsPort()));
             BloomstreamJob.kafka(cfg).build(env);
             JobClient job = env.executeAsync("bloomstream");
-            return new EmbeddedRuntime(workDir, kafka, gate, job, cfg);
+            return new EmbeddedRuntime(workDir, kafka, gate, job, cfg, gateThreadDeaths);
         } catch (Exception e) {
             if (gate != null) {
                 gate.close(Duration.ofSeconds(10));
@@ -164,6 +174,11 @@ public final class EmbeddedRuntime implements AutoCloseable {
 
     public KafkaStreams.State gateState() {
         return gate.state();
+    }
+
+    /** Gate stream threads that died of an uncaught exception (and were replaced) so far. */
+    public long gateThreadDeaths() {
+        return gateThreadDeaths.get();
     }
 
     /** Throws if the job has stopped (it never finishes on its own: its sources are unbounded). */

@@ -179,7 +179,7 @@ public final class CropValidator {
             CellCrop crop, String cellId, String specimenId, ImageHeaderProbe.Header header) {
         crop.setCellId(cellId);
         crop.setSpecimenId(specimenId);
-        crop.setScanId(crop.getScanId().trim());
+        crop.setScanId(trimmed(crop.getScanId()));
         String scanner = trimmed(crop.getScannerId());
         crop.setScannerId(scanner == null ? "unknown" : scanner);
         crop.setEncoding(header.encoding());
@@ -203,11 +203,28 @@ public final class CropValidator {
                 null, DeadLetters.of(reason, detail, STAGE, in, cellId, specimenId, Instant.now()));
     }
 
-    private static String trimmed(String s) {
+    /**
+     * The string without leading and trailing control characters and whitespace, or null if nothing
+     * is left. Both kinds: {@code trim()} alone kept Unicode spaces (an id of U+3000 passed the
+     * gate and the job's {@code isBlank} check then dead-lettered it as MISSING_ID, found by the
+     * fuzzer), {@code strip()} alone keeps NUL and other control characters.
+     */
+    static String trimmed(String s) {
         if (s == null) {
             return null;
         }
-        String t = s.trim();
-        return t.isEmpty() ? null : t;
+        int start = 0;
+        int end = s.length();
+        while (start < end && isSpace(s.charAt(start))) {
+            start++;
+        }
+        while (end > start && isSpace(s.charAt(end - 1))) {
+            end--;
+        }
+        return start == end ? null : s.substring(start, end);
+    }
+
+    private static boolean isSpace(char c) {
+        return c <= ' ' || Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 }

@@ -6,6 +6,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -27,6 +28,8 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ingest gate: a Kafka Streams topology from {@code cells.raw} to {@code cells.accepted} and
@@ -42,6 +45,8 @@ import org.bloomstream.schemas.Topics;
  * need a repartition by cell id, i.e. writing every image a second time.
  */
 public final class IngestGate {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestGate.class);
+
     private IngestGate() {}
 
     /**
@@ -121,6 +126,20 @@ public final class IngestGate {
      */
     public static KafkaStreams start(GateConfig config, Properties streamsConfig, Duration timeout)
             throws InterruptedException, TimeoutException {
+        return start(config, streamsConfig, timeout, e -> {});
+    }
+
+    /**
+     * As {@link #start(GateConfig, Properties, Duration)}, telling {@code onThreadDeath} of every
+     * stream thread that died (the fuzz run counts them as crashes: a replaced thread would
+     * otherwise hide one).
+     */
+    public static KafkaStreams start(
+            GateConfig config,
+            Properties streamsConfig,
+            Duration timeout,
+            Consumer<Throwable> onThreadDeath)
+            throws InterruptedException, TimeoutException {
         KafkaStreams streams = new KafkaStreams(topology(config), streamsConfig);
         CountDownLatch running = new CountDownLatch(1);
         streams.setStateListener(
@@ -130,13 +149,34 @@ public final class IngestGate {
                     }
                 });
         streams.setUncaughtExceptionHandler(
-                e -> StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD);
+                e -> {
+                    // Exception types only: a message may quote a record, and so a patient's id.
+                    LOG.error("a gate stream thread died ({}); replacing it", causeChain(e));
+                    onThreadDeath.accept(e);
+                    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                            .REPLACE_THREAD;
+                });
         streams.start();
         if (!running.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             streams.close(Duration.ofSeconds(10));
             throw new TimeoutException("the ingest gate did not reach RUNNING in " + timeout);
         }
         return streams;
+    }
+
+    /** The class names of an exception and its causes, without their messages. */
+    static String causeChain(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null && b.length() < 1000; t = t.getCause()) {
+            if (b.length() > 0) {
+                b.append(" <- ");
+            }
+            b.append(t.getClass().getName());
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return b.toString();
     }
 
     /** Runs the validator with the record's source coordinates and the dedupe store. */

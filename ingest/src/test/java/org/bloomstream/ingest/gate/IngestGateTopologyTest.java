@@ -377,6 +377,32 @@ class IngestGateTopologyTest {
         assertThat(d.getCellId()).isEqualTo("c-1");
     }
 
+    @ParameterizedTest(name = "specimen id {index}")
+    @ValueSource(strings = {"\u3000", "\u00a0\u2003", "\u0000", " \t\u0001 "})
+    void specimenIdOfUnicodeSpacesOrControlCharactersIsMissingId(String blank) {
+        // trim() keeps Unicode spaces: such an id passed the gate and the job's isBlank check
+        // then dead-lettered it (found by GateFuzzTest)
+        byte[] key = key("K-1");
+        byte[] value = value(crop("c-1", blank, "scan-1", neutrophilJpeg).build());
+        long offset = gate.send(key, value);
+
+        DeadLetter d = onlyDeadLetter(offset, key, value, DeadLetterReason.MISSING_ID, "K-1");
+        assertThat(d.getDetail()).isEqualTo("specimenId is missing");
+    }
+
+    @Test
+    void idsAreStrippedOfUnicodeSpacesAndControlCharacters() {
+        gate.send(
+                key("S-2"),
+                value(
+                        crop("\u3000c-2\u0000", "\u00a0S-2\u2003", "\u0001scan-2", neutrophilJpeg)
+                                .build()));
+        TestRecord<String, CellCrop> out = onlyAccepted();
+        assertThat(out.value().getCellId()).isEqualTo("c-2");
+        assertThat(out.value().getSpecimenId()).isEqualTo("S-2");
+        assertThat(out.value().getScanId()).isEqualTo("scan-2");
+    }
+
     @Test
     void cellCropOfAnUnknownSchemaVersionIsBadSchema() {
         // A scanner built against a CellCrop schema this gate was never told about: same name,
