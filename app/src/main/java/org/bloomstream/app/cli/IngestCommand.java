@@ -25,6 +25,8 @@ import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.http.CropHttpServer;
+import org.bloomstream.ingest.metrics.IngestMetrics;
+import org.bloomstream.ingest.metrics.MetricsHttpServer;
 import org.bloomstream.ingest.replay.FolderReplay;
 import org.bloomstream.ingest.watch.WatchFolder;
 import picocli.CommandLine;
@@ -123,7 +125,8 @@ final class IngestCommand implements Runnable {
             return new GateConfig(maxImageBytes, maxPixels, minEdge, dedupeWindow);
         }
 
-        KafkaStreams start(String bootstrapServers, PrintStream out) throws Exception {
+        KafkaStreams start(String bootstrapServers, PrintStream out, IngestMetrics metrics)
+                throws Exception {
             Path dir = stateDir != null ? stateDir : Path.of(".bloomstream", "gate-state");
             Files.createDirectories(dir);
             out.printf(
@@ -133,7 +136,8 @@ final class IngestCommand implements Runnable {
                     IngestGate.start(
                             config(),
                             IngestGate.streamsConfig(bootstrapServers, applicationId, dir),
-                            Duration.ofMinutes(2));
+                            Duration.ofMinutes(2),
+                            metrics);
             out.println("ingest gate running");
             return gate;
         }
@@ -150,8 +154,37 @@ final class IngestCommand implements Runnable {
 
         @Mixin GateOptions gate;
 
-        KafkaStreams startIfWanted(String bootstrapServers, PrintStream out) throws Exception {
-            return withGate ? gate.start(bootstrapServers, out) : null;
+        KafkaStreams startIfWanted(String bootstrapServers, PrintStream out, IngestMetrics metrics)
+                throws Exception {
+            return withGate ? gate.start(bootstrapServers, out, metrics) : null;
+        }
+    }
+
+    /** {@code /metrics} on a port of its own, for the commands without an HTTP feed. */
+    static final class MetricsOptions {
+        @Option(
+                names = "--metrics-port",
+                defaultValue = "0",
+                description =
+                        "Serve Prometheus metrics at http://BIND:PORT/metrics; 0 for none"
+                                + " (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(
+                names = "--metrics-bind",
+                defaultValue = "127.0.0.1",
+                description =
+                        "Interface the metrics port binds; 0.0.0.0 for all (default:"
+                                + " ${DEFAULT-VALUE}).")
+        String bind;
+
+        MetricsHttpServer startIfWanted(IngestMetrics metrics, PrintStream out) throws Exception {
+            if (port <= 0) {
+                return null;
+            }
+            MetricsHttpServer s = MetricsHttpServer.start(bind, port, metrics);
+            out.printf("metrics (Prometheus): http://%s:%d/metrics%n", bind, s.port());
+            return s;
         }
     }
 
@@ -239,6 +272,7 @@ final class IngestCommand implements Runnable {
     static final class Gate implements Callable<Integer> {
         @Mixin Kafka kafka;
         @Mixin GateOptions gate;
+        @Mixin MetricsOptions metricsOptions;
 
         @Option(
                 names = "--report-every-s",
@@ -250,9 +284,12 @@ final class IngestCommand implements Runnable {
         public Integer call() throws Exception {
             PrintStream out = System.out;
             long t0 = System.nanoTime();
-            try (Running running = new Running()) {
-                KafkaStreams streams = gate.start(kafka.bootstrapServers, out);
+            try (Running running = new Running();
+                    IngestMetrics metrics = IngestMetrics.create()) {
+                KafkaStreams streams = gate.start(kafka.bootstrapServers, out, metrics);
+                MetricsHttpServer metricsServer = null;
                 try {
+                    metricsServer = metricsOptions.startIfWanted(metrics, out);
                     long last = -1;
                     while (running.get()) {
                         long processed = processed(streams);
@@ -265,6 +302,9 @@ final class IngestCommand implements Runnable {
                         sleep(Duration.ofSeconds(reportEvery), running);
                     }
                 } finally {
+                    if (metricsServer != null) {
+                        metricsServer.close();
+                    }
                     streams.close(Duration.ofSeconds(10));
                 }
             }
@@ -376,6 +416,7 @@ final class IngestCommand implements Runnable {
         boolean once;
 
         @Mixin OptionalGate gate;
+        @Mixin MetricsOptions metricsOptions;
 
         @Override
         public Integer call() throws Exception {
@@ -400,8 +441,11 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
-            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out);
+            MetricsHttpServer metricsServer = null;
+            try (IngestMetrics metrics = IngestMetrics.create();
+                    CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
+                streams = gate.startIfWanted(kafka.bootstrapServers, out, metrics);
+                metricsServer = metricsOptions.startIfWanted(metrics, out);
                 long[] lastPrint = {0};
                 WatchFolder w =
                         new WatchFolder(
@@ -432,13 +476,17 @@ final class IngestCommand implements Runnable {
                                                 "%s scan %s: WARNING %s%n",
                                                 elapsed(t0), scan, message);
                                     }
-                                });
+                                },
+                                metrics);
                 out.printf(
                         "watching %s (journal %s, settle %d ms)%n",
                         o.root(), o.stateDir(), settleMs);
                 w.run(running::get, Duration.ofMillis(pollMs), once);
                 out.printf("%s done: %d crops sent%n", elapsed(t0), w.produced());
             } finally {
+                if (metricsServer != null) {
+                    metricsServer.close();
+                }
                 if (streams != null) {
                     streams.close(Duration.ofSeconds(10));
                 }
@@ -543,7 +591,8 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
-            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
+            try (IngestMetrics metrics = IngestMetrics.create();
+                    CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
                     CropHttpServer server =
                             CropHttpServer.start(
                                     new CropHttpServer.Options(
@@ -554,11 +603,13 @@ final class IngestCommand implements Runnable {
                                             maxRequestBytes,
                                             scannerId,
                                             threads),
-                                    sender)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out);
+                                    sender,
+                                    metrics)) {
+                streams = gate.startIfWanted(kafka.bootstrapServers, out, metrics);
                 out.printf(
                         "listening on http://%s:%d/v1/crops (%s)%n",
                         bind, server.port(), noAuth ? "NO AUTH" : "bearer token");
+                out.printf("metrics (Prometheus): http://%s:%d/metrics%n", bind, server.port());
                 long last = -1;
                 long lastThrottled = 0;
                 while (running.get()) {
