@@ -25,6 +25,7 @@ import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.http.CropHttpServer;
+import org.bloomstream.ingest.live.LiveServer;
 import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.ingest.metrics.MetricsHttpServer;
 import org.bloomstream.ingest.replay.FolderReplay;
@@ -188,6 +189,45 @@ final class IngestCommand implements Runnable {
         }
     }
 
+    /** The lab's live page ({@link LiveServer}) on a port of its own. */
+    static final class LiveOptions {
+        @Option(
+                names = "--live-port",
+                defaultValue = "0",
+                description =
+                        "Serve the lab's live page (open specimens, differential, subtype"
+                                + " probabilities, alerts, most attended cells) at"
+                                + " http://LIVE-BIND:PORT/; 0 for none (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(
+                names = "--live-bind",
+                defaultValue = "127.0.0.1",
+                description =
+                        "Interface the live page binds; 0.0.0.0 for all. The page has no"
+                                + " login: expose it to the lab's network only (default:"
+                                + " ${DEFAULT-VALUE}).")
+        String bind;
+
+        @Option(
+                names = "--live-lookback",
+                defaultValue = "30m",
+                converter = DurationConverter.class,
+                description =
+                        "How far back the live page starts reading the topics when it starts"
+                                + " (default: ${DEFAULT-VALUE}).")
+        Duration lookback;
+
+        LiveServer startIfWanted(String bootstrapServers, PrintStream out) throws Exception {
+            if (port <= 0) {
+                return null;
+            }
+            LiveServer s = LiveServer.startWithConsumer(bind, port, bootstrapServers, lookback);
+            out.printf("live page: http://%s:%d/%n", bind, s.port());
+            return s;
+        }
+    }
+
     /** Parses 90s, 30m, 24h, 7d, 500ms or ISO-8601 durations. */
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
@@ -273,6 +313,7 @@ final class IngestCommand implements Runnable {
         @Mixin Kafka kafka;
         @Mixin GateOptions gate;
         @Mixin MetricsOptions metricsOptions;
+        @Mixin LiveOptions live;
 
         @Option(
                 names = "--report-every-s",
@@ -288,8 +329,10 @@ final class IngestCommand implements Runnable {
                     IngestMetrics metrics = IngestMetrics.create()) {
                 KafkaStreams streams = gate.start(kafka.bootstrapServers, out, metrics);
                 MetricsHttpServer metricsServer = null;
+                LiveServer liveServer = null;
                 try {
                     metricsServer = metricsOptions.startIfWanted(metrics, out);
+                    liveServer = live.startIfWanted(kafka.bootstrapServers, out);
                     long last = -1;
                     while (running.get()) {
                         long processed = processed(streams);
@@ -302,6 +345,9 @@ final class IngestCommand implements Runnable {
                         sleep(Duration.ofSeconds(reportEvery), running);
                     }
                 } finally {
+                    if (liveServer != null) {
+                        liveServer.close();
+                    }
                     if (metricsServer != null) {
                         metricsServer.close();
                     }
@@ -505,7 +551,8 @@ final class IngestCommand implements Runnable {
                 "Runs the HTTP feed for scanners that push crops.",
                 "",
                 "POST /v1/crops (image body + X-Specimen-Id, X-Scan-Id, X-Cell-Id, ... headers,",
-                "or multipart/form-data), POST /v1/scans/started|finished, GET /healthz.",
+                "or multipart/form-data), POST /v1/scans/started|finished, GET /healthz,",
+                "GET /metrics. With --live-port, the lab's live page on a port of its own.",
                 "Requests carry `Authorization: Bearer <token>`. 202 once Kafka has the crop;",
                 "429 with Retry-After when the producer buffer is full; 413 over the limits."
             })
@@ -568,6 +615,8 @@ final class IngestCommand implements Runnable {
 
         @Mixin OptionalGate gate;
 
+        @Mixin LiveOptions live;
+
         @Override
         public Integer call() throws Exception {
             String token = null;
@@ -591,6 +640,7 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
+            LiveServer liveServer = null;
             try (IngestMetrics metrics = IngestMetrics.create();
                     CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
                     CropHttpServer server =
@@ -610,6 +660,7 @@ final class IngestCommand implements Runnable {
                         "listening on http://%s:%d/v1/crops (%s)%n",
                         bind, server.port(), noAuth ? "NO AUTH" : "bearer token");
                 out.printf("metrics (Prometheus): http://%s:%d/metrics%n", bind, server.port());
+                liveServer = live.startIfWanted(kafka.bootstrapServers, out);
                 long last = -1;
                 long lastThrottled = 0;
                 while (running.get()) {
@@ -629,6 +680,9 @@ final class IngestCommand implements Runnable {
                     sleep(Duration.ofSeconds(5), running);
                 }
             } finally {
+                if (liveServer != null) {
+                    liveServer.close();
+                }
                 if (streams != null) {
                     streams.close(Duration.ofSeconds(10));
                 }
