@@ -395,6 +395,31 @@ class KubernetesConsistencyTest {
     }
 
     @Test
+    void theLivePageIsServedOnTheIngestServiceAndLetInByAPolicy() {
+        List<String> serve = ingestArgs();
+        int port = Integer.parseInt(option(serve, "--live-port").orElseThrow());
+        assertThat(option(serve, "--live-bind")).contains("0.0.0.0");
+        assertThat(containerPorts(ingestDeployment())).containsEntry("live", port);
+        JsonNode live = null;
+        for (JsonNode p : one("Service").path("spec").path("ports")) {
+            if (p.path("name").asText().equals("live")) {
+                live = p;
+            }
+        }
+        assertThat(live).as("the ingest Service has a port named live").isNotNull();
+        assertThat(live.path("targetPort").asText()).isEqualTo("live");
+        assertThat(all("NetworkPolicy"))
+                .as("some policy lets browsers in on the live port")
+                .anySatisfy(
+                        p -> {
+                            assertThat(selected(p.path("spec").path("podSelector")))
+                                    .anyMatch(pod -> pod.name().equals("ingest"));
+                            assertThat(p.path("spec").path("ingress").findValues("port"))
+                                    .anyMatch(n -> n.asInt() == port);
+                        });
+    }
+
+    @Test
     void prometheusScrapesTheGateOnItsMetricsPort() {
         List<String> gate = args(gateDeployment());
         int port = Integer.parseInt(option(gate, "--metrics-port").orElseThrow());
