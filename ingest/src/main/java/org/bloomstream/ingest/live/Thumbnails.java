@@ -10,7 +10,10 @@ import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Small JPEG thumbnails of crops for the page. Any format ImageIO reads with the TwelveMonkeys
@@ -24,8 +27,11 @@ final class Thumbnails {
     /** The thumbnail, or null when the bytes are not an image ImageIO can read. */
     static byte[] jpeg(byte[] image, int edge) {
         BufferedImage src;
+        // Memory-cached streams: ImageIO's default would write a temporary file per image. The
+        // read closes the stream itself (closing it twice would throw).
         try {
-            src = ImageIO.read(new ByteArrayInputStream(image));
+            ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(image));
+            src = ImageIO.read(in);
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -62,7 +68,7 @@ final class Thumbnails {
     private static byte[] encode(BufferedImage rgb) {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ByteArrayOutputStream buf = new ByteArrayOutputStream(4096);
-        try (ImageOutputStream out = ImageIO.createImageOutputStream(buf)) {
+        try (ImageOutputStream out = new MemoryCacheImageOutputStream(buf)) {
             writer.setOutput(out);
             ImageWriteParam p = writer.getDefaultWriteParam();
             p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);

@@ -101,8 +101,9 @@
       att.append(el('h4', null, 'Most attended cells'));
       for (const g of s.topAttended) {
         const row = el('div', 'group');
-        row.append(el('span', 'group-label', g.label));
-        for (const c of g.cells) row.append(thumb(c));
+        const cells = el('div', 'cells');
+        for (const c of g.cells) cells.append(thumb(c));
+        row.append(el('span', 'group-label', g.label), cells);
         att.append(row);
       }
       card.append(att);
