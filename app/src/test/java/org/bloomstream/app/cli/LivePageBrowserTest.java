@@ -230,7 +230,10 @@ class LivePageBrowserTest {
         }
     }
 
-    /** Reads the page every 100 ms while the demo runs; one screenshot while specimens are open. */
+    /**
+     * Reads the page every 100 ms while the demo runs; one screenshot once an open specimen is at
+     * least 30% through, with thumbnails.
+     */
     private static void sample(
             HeadlessChromium browser,
             AtomicBoolean sampling,
@@ -246,6 +249,7 @@ class LivePageBrowserTest {
                 if (!shot) {
                     for (JsonNode sp : s.get("specimens")) {
                         if (!sp.get("phase").asText().equals("REPORTED")
+                                && sp.get("progress").asDouble() >= 0.3
                                 && sp.get("thumbnails").asInt() > 0) {
                             browser.screenshot(Path.of("target", "live-page-running.png"));
                             shot = true;
