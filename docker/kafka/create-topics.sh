@@ -8,7 +8,7 @@ BOOTSTRAP_SERVERS="${BOOTSTRAP_SERVERS:-kafka:9092}"
 PARTITIONS="${PARTITIONS:-4}"
 REPLICATION_FACTOR="${REPLICATION_FACTOR:-1}"
 MAX_MESSAGE_BYTES=16777216
-TOPICS="cells.raw scans.events cells.accepted cells.dead cells.classified alerts.aml specimens.reports specimens.fhir"
+TOPICS="cells.raw scans.events cells.accepted cells.dead cells.classified alerts.aml specimens.status specimens.reports specimens.fhir"
 
 for topic in ${TOPICS}; do
   /opt/kafka/bin/kafka-topics.sh --bootstrap-server "${BOOTSTRAP_SERVERS}" \

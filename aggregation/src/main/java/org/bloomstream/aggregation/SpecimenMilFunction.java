@@ -22,7 +22,9 @@ import org.bloomstream.schemas.avro.AttendedCells;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.CloseReason;
 import org.bloomstream.schemas.avro.LabelProbability;
+import org.bloomstream.schemas.avro.SpecimenPhase;
 import org.bloomstream.schemas.avro.SpecimenReport;
+import org.bloomstream.schemas.avro.SpecimenStatus;
 import org.bloomstream.schemas.avro.TypeCount;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * to {@link #REPORTS} when every emitted cell is accounted for after scan-finished, when the finish
  * grace period runs out, or after the inactivity timeout.
  *
+ * <p>While a specimen is open, a {@link SpecimenStatus} (current probabilities, progress,
+ * differential, most attended cells) goes to {@link #STATUS}, throttled by a {@link
+ * StatusThrottle}; scan-finished and the close always publish one, the last with phase {@code
+ * CLOSED}. The throttle keeps three numbers in the state, so the state stays O(C*D).
+ *
  * <p>After the report the state is cleared and a small tombstone is kept for {@link #TOMBSTONE_TTL}
  * (removed by a timer; a state TTL backs it up): cells that arrive later are counted in the {@code
  * lateCells} metric and ignored, so a specimen is never reported twice. They are not lost: they are
@@ -52,11 +59,15 @@ public class SpecimenMilFunction
 
     public static final OutputTag<SpecimenReport> REPORTS = new OutputTag<>("reports") {};
 
+    /** Throttled live status of open specimens, and a last one at close. */
+    public static final OutputTag<SpecimenStatus> STATUS = new OutputTag<>("status") {};
+
     /** How long a closed specimen's tombstone catches late cells. */
     static final Duration TOMBSTONE_TTL = Duration.ofHours(6);
 
     private final MilModel model;
     private final AlertPolicy policy;
+    private final StatusThrottle throttle;
     private final String milModelId;
 
     private transient MilModel.Runtime runtime;
@@ -66,11 +77,17 @@ public class SpecimenMilFunction
     private transient Counter alerts;
     private transient Counter reports;
     private transient Counter lateCells;
+    private transient Counter statuses;
     private transient Counter[] alertsByClass;
 
     public SpecimenMilFunction(MilModel model, AlertPolicy policy) {
+        this(model, policy, StatusThrottle.DEFAULT);
+    }
+
+    public SpecimenMilFunction(MilModel model, AlertPolicy policy, StatusThrottle throttle) {
         this.model = model;
         this.policy = policy;
+        this.throttle = throttle;
         this.milModelId = model.modelId();
     }
 
@@ -94,6 +111,7 @@ public class SpecimenMilFunction
         alerts = g.counter("alerts");
         reports = g.counter("reports");
         lateCells = g.counter("lateCells");
+        statuses = g.counter("statusUpdates");
         List<String> classes = model.classes();
         alertsByClass = new Counter[classes.size()];
         for (int c = 0; c < classes.size(); c++) {
@@ -131,12 +149,11 @@ public class SpecimenMilFunction
         s.lastCellTime = Math.max(s.lastCellTime, capture);
         s.lastActivity = now;
 
-        if (s.cells() >= policy.minCells()) {
-            evaluateAlert(s, now, out);
-        }
+        double[] p = s.cells() >= policy.minCells() ? evaluateAlert(s, now, out) : null;
         if (s.complete()) {
             close(s, CloseReason.SCAN_FINISHED, now, ctx);
         } else {
+            maybeStatus(s, now, ctx, p, false);
             state.update(s);
         }
     }
@@ -150,6 +167,7 @@ public class SpecimenMilFunction
         long now = ctx.timerService().currentProcessingTime();
         SpecimenState s = stateFor(ctx, now);
         s.lastActivity = now;
+        boolean force = false;
         switch (signal.kind) {
             case STARTED:
                 s.scanId = signal.scanId;
@@ -158,6 +176,7 @@ public class SpecimenMilFunction
                 s.finished = true;
                 s.finishedAt = now;
                 s.expectedCells = signal.expectedCells;
+                force = true;
                 if (s.scanId == null) {
                     s.scanId = signal.scanId;
                 }
@@ -173,6 +192,7 @@ public class SpecimenMilFunction
         if (s.complete()) {
             close(s, CloseReason.SCAN_FINISHED, now, ctx);
         } else {
+            maybeStatus(s, now, ctx, null, force);
             state.update(s);
         }
     }
@@ -221,7 +241,8 @@ public class SpecimenMilFunction
         return s;
     }
 
-    private void evaluateAlert(SpecimenState s, long now, Collector<AmlAlert> out) {
+    /** Evaluates the bag and the alert policy; returns the class probabilities. */
+    private double[] evaluateAlert(SpecimenState s, long now, Collector<AmlAlert> out) {
         double[] p = MilModel.softmax(runtime.logits(s.pool.pooled()));
         List<String> classes = model.classes();
         int call = argmax(p);
@@ -231,7 +252,7 @@ public class SpecimenMilFunction
         if (!qualifies) {
             s.streakClass = -1;
             s.streakLength = 0;
-            return;
+            return p;
         }
         if (s.streakClass == call) {
             s.streakLength++;
@@ -265,6 +286,64 @@ public class SpecimenMilFunction
                             .setAlertTime(Instant.ofEpochMilli(now))
                             .build());
         }
+        return p;
+    }
+
+    /**
+     * Publishes a status if one is due (or {@code force}). {@code p} are the current probabilities
+     * when the caller already has them; otherwise the bag head runs here.
+     */
+    private void maybeStatus(SpecimenState s, long now, Context ctx, double[] p, boolean force) {
+        boolean due =
+                force
+                        || (s.statusSequence == 0 && s.progress() > 0)
+                        || throttle.due(s.progress(), s.statusProgress, now, s.statusAt);
+        if (due) {
+            emitStatus(
+                    s,
+                    s.finished ? SpecimenPhase.SCAN_FINISHED : SpecimenPhase.SCANNING,
+                    now,
+                    ctx,
+                    p);
+        }
+    }
+
+    private void emitStatus(
+            SpecimenState s, SpecimenPhase phase, long now, Context ctx, double[] p) {
+        if (p == null && s.cells() > 0) {
+            p = MilModel.softmax(runtime.logits(s.pool.pooled()));
+        }
+        s.statusSequence++;
+        s.statusAt = now;
+        s.statusProgress = s.progress();
+        List<String> classes = model.classes();
+        List<AttendedCells> attended = new ArrayList<>(classes.size());
+        for (int c = 0; c < classes.size(); c++) {
+            attended.add(new AttendedCells(classes.get(c), topCells(s, c)));
+        }
+        boolean any = s.cells() > 0;
+        ctx.output(
+                STATUS,
+                SpecimenStatus.newBuilder()
+                        .setSpecimenId(s.specimenId)
+                        .setScanId(s.scanId == null ? "" : s.scanId)
+                        .setSequence(s.statusSequence)
+                        .setPhase(phase)
+                        .setCellCount(s.cells())
+                        .setDeadLetteredCells(s.deadLettered)
+                        .setExpectedCells(s.expectedCells >= 0 ? s.expectedCells : null)
+                        .setMinCells(policy.minCells())
+                        .setCall(p == null ? null : classes.get(argmax(p)))
+                        .setProbabilities(p == null ? List.of() : probabilities(p))
+                        .setDifferential(differential(s))
+                        .setTopAttended(attended)
+                        .setAlertsRaised(Arrays.asList(s.alertsRaised))
+                        .setMilModelId(milModelId)
+                        .setFirstCellTime(any ? Instant.ofEpochMilli(s.firstCellTime) : null)
+                        .setLastCellTime(any ? Instant.ofEpochMilli(s.lastCellTime) : null)
+                        .setStatusTime(Instant.ofEpochMilli(now))
+                        .build());
+        statuses.inc();
     }
 
     private void close(SpecimenState s, CloseReason reason, long now, Context ctx)
@@ -272,11 +351,13 @@ public class SpecimenMilFunction
         List<String> classes = model.classes();
         List<LabelProbability> probs = List.of();
         String call = "none";
+        double[] p = null;
         if (s.cells() > 0) {
-            double[] p = MilModel.softmax(runtime.logits(s.pool.pooled()));
+            p = MilModel.softmax(runtime.logits(s.pool.pooled()));
             probs = probabilities(p);
             call = classes.get(argmax(p));
         }
+        emitStatus(s, SpecimenPhase.CLOSED, now, ctx, p);
         List<AttendedCells> attended = new ArrayList<>();
         for (int c = 0; c < classes.size(); c++) {
             attended.add(new AttendedCells(classes.get(c), topCells(s, c)));

@@ -5,8 +5,9 @@ import org.bloomstream.aggregation.mil.StreamingAttentionPool;
 
 /**
  * Everything kept per open specimen. Its size is O(C*D + C*k + T), whatever the number of cells:
- * the MIL pool, the differential, the top-k attended cells per class, completeness counters and the
- * alert policy's memory. A Flink POJO (public fields, arrays rather than collections).
+ * the MIL pool, the differential, the top-k attended cells per class, completeness counters, the
+ * alert policy's memory and three numbers for the status throttle. A Flink POJO (public fields,
+ * arrays rather than collections).
  */
 public class SpecimenState {
     public String specimenId;
@@ -48,6 +49,15 @@ public class SpecimenState {
     public int alertVersion;
     public String[] alertsRaised = new String[0];
 
+    /**
+     * Status throttle memory: statuses published so far, when the last one went out (processing
+     * time) and the cells plus dead letters it counted.
+     */
+    public int statusSequence;
+
+    public long statusAt;
+    public long statusProgress;
+
     public SpecimenState() {}
 
     public SpecimenState(String specimenId, int classes, int valueDim, int topK) {
@@ -63,9 +73,14 @@ public class SpecimenState {
         return pool.count;
     }
 
+    /** Cells seen plus cells lost to dead letters: what progress towards expectedCells counts. */
+    public long progress() {
+        return pool.count + deadLettered;
+    }
+
     /** All cells accounted for: seen plus dead-lettered reached what the scanner emitted. */
     public boolean complete() {
-        return finished && expectedCells >= 0 && pool.count + deadLettered >= expectedCells;
+        return finished && expectedCells >= 0 && progress() >= expectedCells;
     }
 
     public void countType(String type) {

@@ -13,7 +13,9 @@ import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.CloseReason;
+import org.bloomstream.schemas.avro.SpecimenPhase;
 import org.bloomstream.schemas.avro.SpecimenReport;
+import org.bloomstream.schemas.avro.SpecimenStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -293,5 +295,125 @@ class SpecimenMilFunctionTest {
         var forA =
                 r.getTopAttended().stream().filter(t -> t.getLabel().equals("A")).findFirst().get();
         assertThat(forA.getCellIds()).doesNotHaveDuplicates().contains("D1-c1");
+    }
+
+    // ---- the throttled status --------------------------------------------------------------
+
+    /** Replaces the default harness with one whose function uses {@code throttle}. */
+    private void withThrottle(StatusThrottle throttle) throws Exception {
+        h.close();
+        h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new KeyedCoProcessOperator<>(
+                                new SpecimenMilFunction(MilTestCells.model(), POLICY, throttle)),
+                        c -> c.getSpecimenId(),
+                        s -> s.specimenId,
+                        Types.STRING);
+        h.open();
+        h.setProcessingTime(1_000);
+    }
+
+    private List<SpecimenStatus> statuses() {
+        var out = h.getSideOutput(SpecimenMilFunction.STATUS);
+        return out == null ? List.of() : out.stream().map(StreamRecord::getValue).toList();
+    }
+
+    @Test
+    void statusGoesOutAtTheFirstCellThenEveryNCellsThenAtFinishAndClose() throws Exception {
+        withThrottle(new StatusThrottle(10, Duration.ofHours(1)));
+        signal(SpecimenSignal.Kind.STARTED, "S1", 0);
+        assertThat(statuses()).as("nothing to say before the first cell").isEmpty();
+        cells("S1", 0, 35, 0.6, "a-cell");
+        assertThat(statuses())
+                .extracting(SpecimenStatus::getCellCount)
+                .containsExactly(1L, 11L, 21L, 31L);
+        assertThat(statuses()).extracting(SpecimenStatus::getSequence).containsExactly(1, 2, 3, 4);
+        assertThat(statuses())
+                .allSatisfy(
+                        st -> {
+                            assertThat(st.getPhase()).isEqualTo(SpecimenPhase.SCANNING);
+                            assertThat(st.getExpectedCells()).isNull();
+                            assertThat(st.getMinCells()).isEqualTo(30);
+                            assertThat(st.getScanId()).isEqualTo("S1-scan");
+                            assertThat(st.getProbabilities())
+                                    .extracting(lp -> lp.getLabel())
+                                    .containsExactly("A", "B", "control");
+                            double sum =
+                                    st.getProbabilities().stream()
+                                            .mapToDouble(lp -> lp.getProbability())
+                                            .sum();
+                            assertThat(sum)
+                                    .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+                            assertThat(
+                                            st.getDifferential().stream()
+                                                    .mapToLong(tc -> tc.getCount())
+                                                    .sum())
+                                    .isEqualTo(st.getCellCount());
+                            assertThat(st.getTopAttended()).hasSize(3);
+                        });
+
+        // scan-finished always publishes, whatever the throttle says
+        signal(SpecimenSignal.Kind.FINISHED, "S1", 40);
+        SpecimenStatus finished = statuses().get(4);
+        assertThat(finished.getPhase()).isEqualTo(SpecimenPhase.SCAN_FINISHED);
+        assertThat(finished.getExpectedCells()).isEqualTo(40);
+        assertThat(finished.getCellCount()).isEqualTo(35);
+
+        cells("S1", 35, 40, 0.6, "a-cell");
+        List<SpecimenStatus> all = statuses();
+        assertThat(all).hasSize(6);
+        SpecimenStatus last = all.get(5);
+        assertThat(last.getPhase()).isEqualTo(SpecimenPhase.CLOSED);
+        assertThat(last.getCellCount()).isEqualTo(40);
+        SpecimenReport report = reports().get(0);
+        // The last status says what the report says.
+        assertThat(last.getCall()).isEqualTo(report.getCall());
+        assertThat(last.getProbabilities()).isEqualTo(report.getProbabilities());
+        assertThat(last.getDifferential()).isEqualTo(report.getDifferential());
+        assertThat(last.getTopAttended()).isEqualTo(report.getTopAttended());
+        assertThat(last.getAlertsRaised()).isEqualTo(report.getAlertsRaised());
+    }
+
+    @Test
+    void statusIsThrottledInTimeAndSilentWhenNothingArrives() throws Exception {
+        withThrottle(new StatusThrottle(1_000, Duration.ofSeconds(5)));
+        cells("S2", 0, 1, 0.6, "a-cell"); // t = 1 s: the first cell publishes
+        for (int t = 2; t <= 5; t++) {
+            h.setProcessingTime(t * 1_000L);
+            cells("S2", t, t + 1, 0.6, "a-cell");
+        }
+        assertThat(statuses()).hasSize(1);
+        h.setProcessingTime(6_000);
+        cells("S2", 6, 7, 0.6, "a-cell");
+        assertThat(statuses()).extracting(SpecimenStatus::getCellCount).containsExactly(1L, 6L);
+        // Time alone publishes nothing: no timer of its own, and nothing new to say.
+        h.setProcessingTime(30_000);
+        assertThat(statuses()).hasSize(2);
+        // A lost cell is progress too.
+        signal(SpecimenSignal.Kind.CELL_LOST, "S2", 0);
+        assertThat(statuses()).hasSize(3);
+        assertThat(statuses().get(2).getDeadLetteredCells()).isEqualTo(1);
+        assertThat(statuses().get(2).getCellCount()).isEqualTo(6);
+    }
+
+    @Test
+    void aClosedSpecimenPublishesNoMoreStatusAndItsStateIsGone() throws Exception {
+        withThrottle(new StatusThrottle(1, Duration.ZERO));
+        cells("S3", 0, 20, 0.6, "b-cell");
+        signal(SpecimenSignal.Kind.FINISHED, "S3", 20);
+        int n = statuses().size();
+        assertThat(statuses().get(n - 1).getPhase()).isEqualTo(SpecimenPhase.CLOSED);
+        cells("S3", 20, 30, 0.6, "b-cell");
+        assertThat(statuses()).as("late cells do not reopen the status").hasSize(n);
+        assertThat(h.numKeyedStateEntries()).as("only the tombstone").isEqualTo(1);
+    }
+
+    @Test
+    void aSpecimenClosedByInactivityStillGetsItsClosingStatus() throws Exception {
+        cells("S4", 0, 3, 0.6, "a-cell");
+        h.setProcessingTime(1_000 + 60_000);
+        SpecimenStatus last = statuses().get(statuses().size() - 1);
+        assertThat(last.getPhase()).isEqualTo(SpecimenPhase.CLOSED);
+        assertThat(last.getCellCount()).isEqualTo(3);
     }
 }

@@ -12,6 +12,7 @@ import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.DeadLetter;
 import org.bloomstream.schemas.avro.ScanEvent;
 import org.bloomstream.schemas.avro.SpecimenReport;
+import org.bloomstream.schemas.avro.SpecimenStatus;
 
 /**
  * The typed topic registry. Every producer, consumer, Streams topology and Flink connector in the
@@ -69,6 +70,17 @@ public final class Topics {
                     new AvroSerde<>(AmlAlert.class),
                     "AML subtype alerts");
 
+    /**
+     * Where each open specimen stands (probabilities, progress, differential, most attended cells),
+     * throttled per specimen, plus a last status at close: for live views such as the lab page.
+     */
+    public static final Topic<String, SpecimenStatus> SPECIMEN_STATUS =
+            new Topic<>(
+                    "specimens.status",
+                    Serdes.String(),
+                    new AvroSerde<>(SpecimenStatus.class),
+                    "live status of open specimens (throttled)");
+
     /** One final report per specimen. */
     public static final Topic<String, SpecimenReport> SPECIMEN_REPORTS =
             new Topic<>(
@@ -93,6 +105,7 @@ public final class Topics {
                     SCAN_EVENTS,
                     CELLS_CLASSIFIED,
                     ALERTS_AML,
+                    SPECIMEN_STATUS,
                     SPECIMEN_REPORTS,
                     SPECIMEN_FHIR);
 

@@ -26,7 +26,9 @@ import org.bloomstream.schemas.avro.ImageEncoding;
 import org.bloomstream.schemas.avro.LabelProbability;
 import org.bloomstream.schemas.avro.ScanEvent;
 import org.bloomstream.schemas.avro.ScanEventType;
+import org.bloomstream.schemas.avro.SpecimenPhase;
 import org.bloomstream.schemas.avro.SpecimenReport;
+import org.bloomstream.schemas.avro.SpecimenStatus;
 import org.bloomstream.schemas.avro.TypeCount;
 import org.junit.jupiter.api.Test;
 
@@ -122,6 +124,32 @@ class SchemaRoundTripTest {
                         .setOriginalValue(ByteBuffer.wrap(new byte[] {9, 9}))
                         .setDeadTime(T0)
                         .build();
+        SpecimenStatus status =
+                SpecimenStatus.newBuilder()
+                        .setSpecimenId("SPC-1")
+                        .setScanId("scan-1")
+                        .setSequence(3)
+                        .setPhase(SpecimenPhase.SCANNING)
+                        .setCellCount(43)
+                        .setMinCells(50)
+                        .setCall("NPM1")
+                        .setProbabilities(probs)
+                        .setDifferential(diff)
+                        .setTopAttended(List.of(new AttendedCells("NPM1", List.of("c-1"))))
+                        .setAlertsRaised(List.of())
+                        .setMilModelId("m")
+                        .setFirstCellTime(T0)
+                        .setLastCellTime(T0.plusSeconds(2))
+                        .setStatusTime(T0.plusSeconds(3))
+                        .build();
+        SpecimenStatus empty =
+                SpecimenStatus.newBuilder(status)
+                        .setCellCount(0)
+                        .setCall(null)
+                        .setProbabilities(List.of())
+                        .setFirstCellTime(null)
+                        .setLastCellTime(null)
+                        .build();
         ScanEvent finished =
                 new ScanEvent("scan-1", "SPC-1", "scanner-A", ScanEventType.FINISHED, T0, 43);
 
@@ -130,6 +158,8 @@ class SchemaRoundTripTest {
         assertRoundTrip(Topics.CELLS_CLASSIFIED, classified);
         assertRoundTrip(Topics.ALERTS_AML, alert);
         assertRoundTrip(Topics.SPECIMEN_REPORTS, report);
+        assertRoundTrip(Topics.SPECIMEN_STATUS, status);
+        assertRoundTrip(Topics.SPECIMEN_STATUS, empty);
         assertRoundTrip(Topics.CELLS_DEAD, dead);
         assertRoundTrip(Topics.SCAN_EVENTS, finished);
     }
@@ -143,7 +173,7 @@ class SchemaRoundTripTest {
 
     @Test
     void registryNamesAreUniqueAndResolvable() {
-        assertThat(Topics.all()).extracting(Topic::name).doesNotHaveDuplicates().hasSize(8);
+        assertThat(Topics.all()).extracting(Topic::name).doesNotHaveDuplicates().hasSize(9);
         for (Topic<String, ?> t : Topics.all()) {
             assertThat(Topics.<Object>byName(t.name())).isSameAs(t);
         }

@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
             "Starts an embedded KRaft Kafka broker, the ingest gate and the Flink job on a",
             "MiniCluster, feeds them a synthetic scanner room (or a folder of real crops with",
             "--crops), prints progress and a per-specimen table and, as its last line,",
-            "SUMMARY {json}. Exits 0 only if every crop sent was classified or dead-lettered,",
+            "SUMMARY {json}. While it runs, the live page (open specimens, differential,",
+            "subtype probabilities, alerts, most attended cells) is at the printed URL.",
+            "Exits 0 only if every crop sent was classified or dead-lettered,",
             "exactly once, and every specimen got its final report."
         })
 final class DemoCommand implements Callable<Integer> {
@@ -80,7 +82,26 @@ final class DemoCommand implements Callable<Integer> {
                             + " (default: a new temporary directory).")
     Path workDir;
 
+    @Option(
+            names = "--live-port",
+            defaultValue = "0",
+            description =
+                    "Port of the live page (the lab's dashboard) on 127.0.0.1; 0 for any free"
+                            + " port, -1 for none (default: ${DEFAULT-VALUE}).")
+    int livePort;
+
+    @Option(
+            names = "--linger-s",
+            defaultValue = "0",
+            description =
+                    "Keep the live page up this many seconds after the run, to look at the"
+                            + " final state (default: ${DEFAULT-VALUE}).")
+    long lingerS;
+
     @Mixin PipelineOptions pipeline;
+
+    /** Where a test joins the run (the browser test opens the live page); none by default. */
+    DemoRun.Hooks hooks = new DemoRun.Hooks() {};
 
     @Override
     public Integer call() throws Exception {
@@ -103,8 +124,10 @@ final class DemoCommand implements Callable<Integer> {
                                 pipeline.toConfig(bootstrap).toBuilder()
                                         .transactionalIdPrefix(
                                                 "bloomstream-demo-" + System.nanoTime())
-                                        .build());
-        DemoRun.Result result = new DemoRun(options, System.out).run();
+                                        .build(),
+                        livePort,
+                        Duration.ofSeconds(Math.max(0, lingerS)));
+        DemoRun.Result result = new DemoRun(options, System.out, hooks).run();
         System.out.println(DemoRun.summaryLine(result.summary()));
         System.out.flush();
         return result.ok() ? 0 : 1;

@@ -25,6 +25,9 @@ import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.http.CropHttpServer;
+import org.bloomstream.ingest.live.LiveServer;
+import org.bloomstream.ingest.metrics.IngestMetrics;
+import org.bloomstream.ingest.metrics.MetricsHttpServer;
 import org.bloomstream.ingest.replay.FolderReplay;
 import org.bloomstream.ingest.watch.WatchFolder;
 import org.bloomstream.schemas.LogIds;
@@ -124,7 +127,8 @@ final class IngestCommand implements Runnable {
             return new GateConfig(maxImageBytes, maxPixels, minEdge, dedupeWindow);
         }
 
-        KafkaStreams start(String bootstrapServers, PrintStream out) throws Exception {
+        KafkaStreams start(String bootstrapServers, PrintStream out, IngestMetrics metrics)
+                throws Exception {
             Path dir = stateDir != null ? stateDir : Path.of(".bloomstream", "gate-state");
             Files.createDirectories(dir);
             out.printf(
@@ -134,7 +138,8 @@ final class IngestCommand implements Runnable {
                     IngestGate.start(
                             config(),
                             IngestGate.streamsConfig(bootstrapServers, applicationId, dir),
-                            Duration.ofMinutes(2));
+                            Duration.ofMinutes(2),
+                            metrics);
             out.println("ingest gate running");
             return gate;
         }
@@ -151,8 +156,76 @@ final class IngestCommand implements Runnable {
 
         @Mixin GateOptions gate;
 
-        KafkaStreams startIfWanted(String bootstrapServers, PrintStream out) throws Exception {
-            return withGate ? gate.start(bootstrapServers, out) : null;
+        KafkaStreams startIfWanted(String bootstrapServers, PrintStream out, IngestMetrics metrics)
+                throws Exception {
+            return withGate ? gate.start(bootstrapServers, out, metrics) : null;
+        }
+    }
+
+    /** {@code /metrics} on a port of its own, for the commands without an HTTP feed. */
+    static final class MetricsOptions {
+        @Option(
+                names = "--metrics-port",
+                defaultValue = "0",
+                description =
+                        "Serve Prometheus metrics at http://BIND:PORT/metrics; 0 for none"
+                                + " (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(
+                names = "--metrics-bind",
+                defaultValue = "127.0.0.1",
+                description =
+                        "Interface the metrics port binds; 0.0.0.0 for all (default:"
+                                + " ${DEFAULT-VALUE}).")
+        String bind;
+
+        MetricsHttpServer startIfWanted(IngestMetrics metrics, PrintStream out) throws Exception {
+            if (port <= 0) {
+                return null;
+            }
+            MetricsHttpServer s = MetricsHttpServer.start(bind, port, metrics);
+            out.printf("metrics (Prometheus): http://%s:%d/metrics%n", bind, s.port());
+            return s;
+        }
+    }
+
+    /** The lab's live page ({@link LiveServer}) on a port of its own. */
+    static final class LiveOptions {
+        @Option(
+                names = "--live-port",
+                defaultValue = "0",
+                description =
+                        "Serve the lab's live page (open specimens, differential, subtype"
+                                + " probabilities, alerts, most attended cells) at"
+                                + " http://LIVE-BIND:PORT/; 0 for none (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(
+                names = "--live-bind",
+                defaultValue = "127.0.0.1",
+                description =
+                        "Interface the live page binds; 0.0.0.0 for all. The page has no"
+                                + " login: expose it to the lab's network only (default:"
+                                + " ${DEFAULT-VALUE}).")
+        String bind;
+
+        @Option(
+                names = "--live-lookback",
+                defaultValue = "30m",
+                converter = DurationConverter.class,
+                description =
+                        "How far back the live page starts reading the topics when it starts"
+                                + " (default: ${DEFAULT-VALUE}).")
+        Duration lookback;
+
+        LiveServer startIfWanted(String bootstrapServers, PrintStream out) throws Exception {
+            if (port <= 0) {
+                return null;
+            }
+            LiveServer s = LiveServer.startWithConsumer(bind, port, bootstrapServers, lookback);
+            out.printf("live page: http://%s:%d/%n", bind, s.port());
+            return s;
         }
     }
 
@@ -240,6 +313,8 @@ final class IngestCommand implements Runnable {
     static final class Gate implements Callable<Integer> {
         @Mixin Kafka kafka;
         @Mixin GateOptions gate;
+        @Mixin MetricsOptions metricsOptions;
+        @Mixin LiveOptions live;
 
         @Option(
                 names = "--report-every-s",
@@ -251,9 +326,14 @@ final class IngestCommand implements Runnable {
         public Integer call() throws Exception {
             PrintStream out = System.out;
             long t0 = System.nanoTime();
-            try (Running running = new Running()) {
-                KafkaStreams streams = gate.start(kafka.bootstrapServers, out);
+            try (Running running = new Running();
+                    IngestMetrics metrics = IngestMetrics.create()) {
+                KafkaStreams streams = gate.start(kafka.bootstrapServers, out, metrics);
+                MetricsHttpServer metricsServer = null;
+                LiveServer liveServer = null;
                 try {
+                    metricsServer = metricsOptions.startIfWanted(metrics, out);
+                    liveServer = live.startIfWanted(kafka.bootstrapServers, out);
                     long last = -1;
                     while (running.get()) {
                         long processed = processed(streams);
@@ -266,6 +346,12 @@ final class IngestCommand implements Runnable {
                         sleep(Duration.ofSeconds(reportEvery), running);
                     }
                 } finally {
+                    if (liveServer != null) {
+                        liveServer.close();
+                    }
+                    if (metricsServer != null) {
+                        metricsServer.close();
+                    }
                     streams.close(Duration.ofSeconds(10));
                 }
             }
@@ -377,6 +463,7 @@ final class IngestCommand implements Runnable {
         boolean once;
 
         @Mixin OptionalGate gate;
+        @Mixin MetricsOptions metricsOptions;
 
         @Override
         public Integer call() throws Exception {
@@ -401,8 +488,11 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
-            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out);
+            MetricsHttpServer metricsServer = null;
+            try (IngestMetrics metrics = IngestMetrics.create();
+                    CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
+                streams = gate.startIfWanted(kafka.bootstrapServers, out, metrics);
+                metricsServer = metricsOptions.startIfWanted(metrics, out);
                 long[] lastPrint = {0};
                 WatchFolder w =
                         new WatchFolder(
@@ -438,13 +528,17 @@ final class IngestCommand implements Runnable {
                                                 "%s scan %s: WARNING %s%n",
                                                 elapsed(t0), LogIds.ref(scan), message);
                                     }
-                                });
+                                },
+                                metrics);
                 out.printf(
                         "watching %s (journal %s, settle %d ms)%n",
                         o.root(), o.stateDir(), settleMs);
                 w.run(running::get, Duration.ofMillis(pollMs), once);
                 out.printf("%s done: %d crops sent%n", elapsed(t0), w.produced());
             } finally {
+                if (metricsServer != null) {
+                    metricsServer.close();
+                }
                 if (streams != null) {
                     streams.close(Duration.ofSeconds(10));
                 }
@@ -463,7 +557,8 @@ final class IngestCommand implements Runnable {
                 "Runs the HTTP feed for scanners that push crops.",
                 "",
                 "POST /v1/crops (image body + X-Specimen-Id, X-Scan-Id, X-Cell-Id, ... headers,",
-                "or multipart/form-data), POST /v1/scans/started|finished, GET /healthz.",
+                "or multipart/form-data), POST /v1/scans/started|finished, GET /healthz,",
+                "GET /metrics. With --live-port, the lab's live page on a port of its own.",
                 "Requests carry `Authorization: Bearer <token>`. 202 once Kafka has the crop;",
                 "429 with Retry-After when the producer buffer is full; 413 over the limits."
             })
@@ -526,6 +621,8 @@ final class IngestCommand implements Runnable {
 
         @Mixin OptionalGate gate;
 
+        @Mixin LiveOptions live;
+
         @Override
         public Integer call() throws Exception {
             String token = null;
@@ -549,7 +646,9 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
-            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
+            LiveServer liveServer = null;
+            try (IngestMetrics metrics = IngestMetrics.create();
+                    CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
                     CropHttpServer server =
                             CropHttpServer.start(
                                     new CropHttpServer.Options(
@@ -560,11 +659,14 @@ final class IngestCommand implements Runnable {
                                             maxRequestBytes,
                                             scannerId,
                                             threads),
-                                    sender)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out);
+                                    sender,
+                                    metrics)) {
+                streams = gate.startIfWanted(kafka.bootstrapServers, out, metrics);
                 out.printf(
                         "listening on http://%s:%d/v1/crops (%s)%n",
                         bind, server.port(), noAuth ? "NO AUTH" : "bearer token");
+                out.printf("metrics (Prometheus): http://%s:%d/metrics%n", bind, server.port());
+                liveServer = live.startIfWanted(kafka.bootstrapServers, out);
                 long last = -1;
                 long lastThrottled = 0;
                 while (running.get()) {
@@ -584,6 +686,9 @@ final class IngestCommand implements Runnable {
                     sleep(Duration.ofSeconds(5), running);
                 }
             } finally {
+                if (liveServer != null) {
+                    liveServer.close();
+                }
                 if (streams != null) {
                     streams.close(Duration.ofSeconds(10));
                 }

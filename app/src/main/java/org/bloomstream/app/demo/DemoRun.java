@@ -2,6 +2,7 @@ package org.bloomstream.app.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +44,8 @@ public final class DemoRun {
      * @param timeout give up after this long
      * @param workDir where the broker and gate keep their files (deleted at the end)
      * @param job the job configuration given the broker address
+     * @param livePort port of the live page on loopback, 0 for any free port, negative for none
+     * @param linger keep the live page (and the runtime) up this long after the run
      */
     public record Options(
             long seed,
@@ -53,17 +56,64 @@ public final class DemoRun {
             Path cropsDir,
             Duration timeout,
             Path workDir,
-            Function<String, JobConfig> job) {}
+            Function<String, JobConfig> job,
+            int livePort,
+            Duration linger) {
+        public Options(
+                long seed,
+                int specimens,
+                int cellsPerSpecimen,
+                double badFraction,
+                double rate,
+                Path cropsDir,
+                Duration timeout,
+                Path workDir,
+                Function<String, JobConfig> job) {
+            this(
+                    seed,
+                    specimens,
+                    cellsPerSpecimen,
+                    badFraction,
+                    rate,
+                    cropsDir,
+                    timeout,
+                    workDir,
+                    job,
+                    0,
+                    Duration.ZERO);
+        }
+    }
+
+    /**
+     * Where a caller (a browser test) joins in. Both run on the demo's thread.
+     *
+     * <p>{@link #liveStarted} comes after the runtime and the live page are up and before the first
+     * crop is sent; {@link #finished} after the summary is known and before the runtime closes, so
+     * the page still shows the final state while it runs.
+     */
+    public interface Hooks {
+        default void liveStarted(URI page) throws Exception {}
+
+        default void finished() throws Exception {}
+    }
+
+    private static final Hooks NO_HOOKS = new Hooks() {};
 
     /** The outcome; {@link #ok()} decides the exit code. */
     public record Result(Map<String, Object> summary, boolean ok) {}
 
     private final Options options;
     private final PrintStream out;
+    private final Hooks hooks;
 
     public DemoRun(Options options, PrintStream out) {
+        this(options, out, NO_HOOKS);
+    }
+
+    public DemoRun(Options options, PrintStream out, Hooks hooks) {
         this.options = options;
         this.out = out;
+        this.hooks = hooks;
     }
 
     public Result run() throws Exception {
@@ -108,7 +158,12 @@ public final class DemoRun {
         try (EmbeddedRuntime runtime =
                         EmbeddedRuntime.start(
                                 new EmbeddedRuntime.Options(
-                                        4, options.job(), true, options.workDir(), metricsPort));
+                                        4,
+                                        options.job(),
+                                        true,
+                                        options.workDir(),
+                                        metricsPort,
+                                        options.livePort()));
                 OutputTally tally = new OutputTally(runtime.bootstrapServers());
                 FeedProducer producer = new FeedProducer(runtime.bootstrapServers())) {
             JobConfig cfg = runtime.jobConfig();
@@ -120,6 +175,11 @@ public final class DemoRun {
                     cfg.batch().maxBatch(),
                     cfg.batch().maxDelay().toMillis());
             out.printf("metrics (Prometheus): http://127.0.0.1:%d/metrics%n", metricsPort);
+            java.util.Optional<URI> page = runtime.liveUri();
+            if (page.isPresent()) {
+                out.printf("live page (dashboard): %s%n", page.get());
+                hooks.liveStarted(page.get());
+            }
             AtomicLong emitted = new AtomicLong();
             Future<FeedProducer.Sent> sending =
                     feeder.submit(() -> producer.send(feed, options.rate(), emitted::set));
@@ -175,6 +235,13 @@ public final class DemoRun {
             if (!ok) {
                 out.println("NOT OK: some crops or specimens are unaccounted for, or doubled");
             }
+            if (page.isPresent() && options.linger().compareTo(Duration.ZERO) > 0) {
+                out.printf(
+                        "the live page stays up at %s for %d s (--linger-s) ...%n",
+                        page.get(), options.linger().toSeconds());
+                Thread.sleep(options.linger().toMillis());
+            }
+            hooks.finished();
             return new Result(summary, ok);
         } finally {
             feeder.shutdownNow();

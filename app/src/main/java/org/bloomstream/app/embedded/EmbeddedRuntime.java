@@ -1,9 +1,11 @@
 package org.bloomstream.app.embedded;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -17,6 +19,8 @@ import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.kafka.EmbeddedKafka;
+import org.bloomstream.ingest.live.LiveServer;
+import org.bloomstream.ingest.live.LiveView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,19 +40,31 @@ public final class EmbeddedRuntime implements AutoCloseable {
      * @param restartOnFailure restart the job on failure (demo) or let failures surface (tests)
      * @param workDir broker logs and Streams state; deleted on close
      * @param metricsPort port of Flink's Prometheus endpoint ({@code /metrics}), 0 for none
+     * @param livePort port of the live page on loopback ({@link LiveServer}), 0 for any free port,
+     *     negative for none
      */
     public record Options(
             int partitions,
             Function<String, JobConfig> job,
             boolean restartOnFailure,
             Path workDir,
-            int metricsPort) {
+            int metricsPort,
+            int livePort) {
+        public Options(
+                int partitions,
+                Function<String, JobConfig> job,
+                boolean restartOnFailure,
+                Path workDir,
+                int metricsPort) {
+            this(partitions, job, restartOnFailure, workDir, metricsPort, -1);
+        }
+
         public Options(
                 int partitions,
                 Function<String, JobConfig> job,
                 boolean restartOnFailure,
                 Path workDir) {
-            this(partitions, job, restartOnFailure, workDir, 0);
+            this(partitions, job, restartOnFailure, workDir, 0, -1);
         }
     }
 
@@ -58,6 +74,7 @@ public final class EmbeddedRuntime implements AutoCloseable {
     private final JobClient job;
     private final JobConfig jobConfig;
     private final AtomicLong gateThreadDeaths;
+    private final LiveServer live;
 
     private EmbeddedRuntime(
             Path workDir,
@@ -65,13 +82,15 @@ public final class EmbeddedRuntime implements AutoCloseable {
             KafkaStreams gate,
             JobClient job,
             JobConfig cfg,
-            AtomicLong gateThreadDeaths) {
+            AtomicLong gateThreadDeaths,
+            LiveServer live) {
         this.gateThreadDeaths = gateThreadDeaths;
         this.workDir = workDir;
         this.kafka = kafka;
         this.gate = gate;
         this.job = job;
         this.jobConfig = cfg;
+        this.live = live;
     }
 
     public static EmbeddedRuntime start(Options options) throws Exception {
@@ -80,6 +99,7 @@ public final class EmbeddedRuntime implements AutoCloseable {
         EmbeddedKafka kafka = null;
         KafkaStreams gate = null;
         AtomicLong gateThreadDeaths = new AtomicLong();
+        LiveServer live = null;
         try {
             kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
             kafka.createTopics(options.partitions());
@@ -94,6 +114,7 @@ public final class EmbeddedRuntime implements AutoCloseable {
                                     "bloomstream-gate",
                                     workDir.resolve("gate")),
                             Duration.ofSeconds(60),
+                            null,
                             e -> gateThreadDeaths.incrementAndGet());
 
             JobConfig cfg = options.job().apply(kafka.bootstrapServers());
@@ -104,9 +125,19 @@ public final class EmbeddedRuntime implements AutoCloseable {
                                     options.restartOnFailure(),
                                     options.metricsPort()));
             BloomstreamJob.kafka(cfg).build(env);
+            if (options.livePort() >= 0) {
+                // The same page the ingest service serves; the topics are new, so from the start.
+                live =
+                        LiveServer.startWithConsumer(
+                                "127.0.0.1", options.livePort(), kafka.bootstrapServers(), null);
+                LOG.info("live page at {}", live.uri());
+            }
             JobClient job = env.executeAsync("bloomstream");
-            return new EmbeddedRuntime(workDir, kafka, gate, job, cfg, gateThreadDeaths);
+            return new EmbeddedRuntime(workDir, kafka, gate, job, cfg, gateThreadDeaths, live);
         } catch (Exception e) {
+            if (live != null) {
+                live.close();
+            }
             if (gate != null) {
                 gate.close(Duration.ofSeconds(10));
             }
@@ -160,6 +191,16 @@ public final class EmbeddedRuntime implements AutoCloseable {
         }
     }
 
+    /** The live page's address, when {@link Options#livePort()} asked for one. */
+    public Optional<URI> liveUri() {
+        return Optional.ofNullable(live).map(LiveServer::uri);
+    }
+
+    /** The live page's view, when {@link Options#livePort()} asked for one. */
+    public Optional<LiveView> liveView() {
+        return Optional.ofNullable(live).map(LiveServer::view);
+    }
+
     public EmbeddedKafka kafka() {
         return kafka;
     }
@@ -198,6 +239,13 @@ public final class EmbeddedRuntime implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
+            if (live != null) {
+                try {
+                    live.close();
+                } catch (Exception e) {
+                    LOG.warn("stopping the live page failed: {}", e.toString());
+                }
+            }
             try {
                 if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
                     job.cancel().get(30, TimeUnit.SECONDS);

@@ -37,6 +37,7 @@ import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.DeadLetter;
 import org.bloomstream.schemas.avro.SpecimenReport;
+import org.bloomstream.schemas.avro.SpecimenStatus;
 
 /**
  * The one Flink job: accepted crops in; classified cells, AML alerts, specimen reports and dead
@@ -48,6 +49,7 @@ import org.bloomstream.schemas.avro.SpecimenReport;
  * scans.events ─► scan-signals ─┐                                                                         ▼
  * cells.dead ──► lost-cells ────┴─► keyBy(specimen) ─────────────────────────────────────────────► specimen-mil
  *                                    alerts.aml ◄─┤ specimens.reports ◄─┤ fhir-report ─► specimens.fhir ◄─┘
+ *                                                                      specimens.status ◄─┘ (throttled)
  * </pre>
  *
  * Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
@@ -63,6 +65,7 @@ public final class BloomstreamJob {
     private final Sink<SpecimenReport> reportSink;
     private final Sink<DeadLetter> deadSink;
     private final Sink<FhirDocument> fhirSink;
+    private final Sink<SpecimenStatus> statusSink;
 
     public BloomstreamJob(
             JobConfig config,
@@ -73,7 +76,8 @@ public final class BloomstreamJob {
             Sink<AmlAlert> alertSink,
             Sink<SpecimenReport> reportSink,
             Sink<DeadLetter> deadSink,
-            Sink<FhirDocument> fhirSink) {
+            Sink<FhirDocument> fhirSink,
+            Sink<SpecimenStatus> statusSink) {
         this.config = config;
         this.crops = crops;
         this.scanEvents = scanEvents;
@@ -83,6 +87,7 @@ public final class BloomstreamJob {
         this.reportSink = reportSink;
         this.deadSink = deadSink;
         this.fhirSink = fhirSink;
+        this.statusSink = statusSink;
     }
 
     /** The job on the registry's Kafka topics. */
@@ -97,7 +102,8 @@ public final class BloomstreamJob {
                 k.sink(Topics.ALERTS_AML, AmlAlert::getSpecimenId),
                 k.sink(Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId),
                 k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf),
-                k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json));
+                k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json),
+                k.sink(Topics.SPECIMEN_STATUS, SpecimenStatus::getSpecimenId));
     }
 
     /** Loaded once on the client, checked against each other, shipped with the job graph. */
@@ -206,6 +212,10 @@ public final class BloomstreamJob {
                 .sinkTo(fhirSink)
                 .name("sink-fhir")
                 .uid("sink-fhir");
+        alerts.getSideOutput(SpecimenMilFunction.STATUS)
+                .sinkTo(statusSink)
+                .name("sink-status")
+                .uid("sink-status");
 
         decoded.getSideOutput(CropDecodeFunction.DEAD)
                 .union(

@@ -173,6 +173,11 @@ class ComposeFileTest {
                 .as("reachable from other containers, not only loopback")
                 .contains("0.0.0.0");
         assertThat(cmd).as("the gate runs in the feed's JVM").contains("--with-gate");
+        String live = option(cmd, "--live-port").orElseThrow();
+        assertThat(strings(service("ingest").path("ports")))
+                .as("the lab's live page is published")
+                .contains(live + ":" + live);
+        assertThat(option(cmd, "--live-bind")).contains("0.0.0.0");
         assertThat(namedVolumeTargets("ingest"))
                 .as("the gate's state dir is on a volume")
                 .anyMatch(v -> option(cmd, "--gate-state-dir").orElseThrow().startsWith(v + "/"));

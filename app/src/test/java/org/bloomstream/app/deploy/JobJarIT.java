@@ -167,6 +167,7 @@ class JobJarIT {
                             "sink-classified",
                             "sink-alerts",
                             "sink-reports",
+                            "sink-status",
                             "sink-dead-letters");
             assertThat(plan).contains("\"parallelism\" : 3");
         }

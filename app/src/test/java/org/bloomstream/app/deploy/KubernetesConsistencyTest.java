@@ -46,6 +46,13 @@ class KubernetesConsistencyTest {
         return found.get(0);
     }
 
+    private static JsonNode named(String kind, String name) {
+        return all(kind).stream()
+                .filter(o -> o.path("metadata").path("name").asText().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    }
+
     private static JsonNode flink() {
         return one("FlinkDeployment");
     }
@@ -245,7 +252,7 @@ class KubernetesConsistencyTest {
                 .forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
         assertThat(ports).containsEntry("metrics", Integer.parseInt(port));
 
-        JsonNode monitor = one("PodMonitor");
+        JsonNode monitor = named("PodMonitor", "bloomstream-flink");
         String name = flink().path("metadata").path("name").asText();
         Map<String, String> selector =
                 stringMap(monitor.path("spec").path("selector").path("matchLabels"));
@@ -371,6 +378,67 @@ class KubernetesConsistencyTest {
                                         .path("matchLabels")));
         assertThat(dep.path("template").path("spec").path("serviceAccountName").asText())
                 .isEqualTo(one("ServiceAccount").path("metadata").path("name").asText());
+    }
+
+    /** name -> containerPort of a deployment's first container. */
+    private static Map<String, Integer> containerPorts(JsonNode deployment) {
+        Map<String, Integer> ports = new HashMap<>();
+        deployment
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0)
+                .path("ports")
+                .forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
+        return ports;
+    }
+
+    @Test
+    void theLivePageIsServedOnTheIngestServiceAndLetInByAPolicy() {
+        List<String> serve = ingestArgs();
+        int port = Integer.parseInt(option(serve, "--live-port").orElseThrow());
+        assertThat(option(serve, "--live-bind")).contains("0.0.0.0");
+        assertThat(containerPorts(ingestDeployment())).containsEntry("live", port);
+        JsonNode live = null;
+        for (JsonNode p : one("Service").path("spec").path("ports")) {
+            if (p.path("name").asText().equals("live")) {
+                live = p;
+            }
+        }
+        assertThat(live).as("the ingest Service has a port named live").isNotNull();
+        assertThat(live.path("targetPort").asText()).isEqualTo("live");
+        assertThat(all("NetworkPolicy"))
+                .as("some policy lets browsers in on the live port")
+                .anySatisfy(
+                        p -> {
+                            assertThat(selected(p.path("spec").path("podSelector")))
+                                    .anyMatch(pod -> pod.name().equals("ingest"));
+                            assertThat(p.path("spec").path("ingress").findValues("port"))
+                                    .anyMatch(n -> n.asInt() == port);
+                        });
+    }
+
+    @Test
+    void prometheusScrapesTheGateOnItsMetricsPort() {
+        List<String> gate = args(gateDeployment());
+        int port = Integer.parseInt(option(gate, "--metrics-port").orElseThrow());
+        assertThat(option(gate, "--metrics-bind")).contains("0.0.0.0");
+        assertThat(containerPorts(gateDeployment())).containsEntry("metrics", port);
+        JsonNode monitor = named("PodMonitor", "bloomstream-ingest-gate");
+        assertThat(
+                        stringMap(
+                                gateDeployment()
+                                        .path("spec")
+                                        .path("template")
+                                        .path("metadata")
+                                        .path("labels")))
+                .containsAllEntriesOf(
+                        stringMap(monitor.path("spec").path("selector").path("matchLabels")));
+        assertThat(monitor.path("spec").path("podMetricsEndpoints").findValuesAsText("port"))
+                .containsExactly("metrics");
+        assertThat(monitor.path("spec").path("podMetricsEndpoints").findValuesAsText("path"))
+                .containsExactly("/metrics");
     }
 
     @Test
@@ -507,7 +575,11 @@ class KubernetesConsistencyTest {
                                                                 p.path("containerPort").asInt())));
         pods.add(new Pod("ingest", stringMap(ingest.path("metadata").path("labels")), ingestPorts));
         JsonNode gate = gateDeployment().path("spec").path("template");
-        pods.add(new Pod("ingest-gate", stringMap(gate.path("metadata").path("labels")), Set.of()));
+        pods.add(
+                new Pod(
+                        "ingest-gate",
+                        stringMap(gate.path("metadata").path("labels")),
+                        Set.copyOf(containerPorts(gateDeployment()).values())));
         Set<Integer> kafkaPorts = new HashSet<>(Set.of(9090, 9091));
         one("Kafka")
                 .path("spec")

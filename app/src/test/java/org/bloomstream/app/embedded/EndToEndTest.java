@@ -16,6 +16,7 @@ import org.bloomstream.app.demo.OutputTally;
 import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.inference.batch.BatchPolicy;
 import org.bloomstream.inference.model.ExecutionConfig;
+import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.synthetic.SpecimenProfile;
@@ -141,9 +142,16 @@ class EndToEndTest {
                 assertThat(r.getCall()).isEqualTo(truth.get(r.getSpecimenId()).label());
             }
 
-            // The Prometheus endpoint shows the pipeline's key series, and they moved.
-            Thread.sleep(2500); // the reporter refreshes every second
+            // The Prometheus endpoint shows the pipeline's key series, and they moved. The
+            // reporter refreshes every second: poll until it shows every embedded cell.
             Map<String, Double> late = MetricsScrape.scrape(metricsPort);
+            long metricsDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while ((MetricsScrape.sum(late, "cellsEmbedded") < goodIds.size()
+                            || MetricsScrape.sum(late, "reports") < truth.size())
+                    && System.nanoTime() < metricsDeadline) {
+                Thread.sleep(200);
+                late = MetricsScrape.scrape(metricsPort);
+            }
             for (String series :
                     List.of("cellsEmbedded", "cellsTyped", "cropsDecoded", "batches", "reports")) {
                 assertThat(MetricsScrape.sum(late, series))
@@ -165,6 +173,11 @@ class EndToEndTest {
                         .anyMatch(n -> n.endsWith("_" + series));
             }
             assertThat(MetricsScrape.sum(late, "provider_executionProviderInfo")).isPositive();
+            // The head's confidence and its unknown rate (unknownCells / cellsTyped).
+            assertThat(MetricsScrape.sum(late, "typeConfidence_count")).isPositive();
+            assertThat(MetricsScrape.sum(late, "cellsTyped")).isEqualTo((double) goodIds.size());
+            assertThat(MetricsScrape.sum(late, "unknownCells"))
+                    .isEqualTo((double) s.cellTypes().getOrDefault(CellTypeHead.UNKNOWN, 0L));
             assertThat(MetricsScrape.sum(late, "subtype_alerts"))
                     .isEqualTo((double) s.alerts().size());
             // Every reason is exported (zeros included) and counts the job's own dead letters;

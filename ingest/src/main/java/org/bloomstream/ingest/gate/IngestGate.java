@@ -25,6 +25,7 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
@@ -66,6 +67,18 @@ public final class IngestGate {
      * while the real-broker tests run RocksDB.
      */
     public static Topology topology(GateConfig config, boolean inMemoryDedupe) {
+        return topology(config, inMemoryDedupe, null);
+    }
+
+    /**
+     * The topology, counting every decision and its validation time into {@code metrics} (none when
+     * null).
+     */
+    public static Topology topology(
+            GateConfig config, boolean inMemoryDedupe, IngestMetrics metrics) {
+        if (metrics != null) {
+            metrics.registerGate();
+        }
         StreamsBuilder builder = new StreamsBuilder();
         Duration window = config.dedupeWindow();
         builder.addStateStore(
@@ -81,7 +94,9 @@ public final class IngestGate {
                                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                                         .withName("raw-crops"))
                         .processValues(
-                                () -> new Validate(config), Named.as("validate"), DEDUPE_STORE);
+                                () -> new Validate(config, metrics),
+                                Named.as("validate"),
+                                DEDUPE_STORE);
         decided.filter((k, d) -> d.accepted() != null, Named.as("accepted"))
                 .map(
                         (k, d) -> KeyValue.pair(d.accepted().getSpecimenId(), d.accepted()),
@@ -126,21 +141,35 @@ public final class IngestGate {
      */
     public static KafkaStreams start(GateConfig config, Properties streamsConfig, Duration timeout)
             throws InterruptedException, TimeoutException {
-        return start(config, streamsConfig, timeout, e -> {});
+        return start(config, streamsConfig, timeout, null, e -> {});
     }
 
     /**
-     * As {@link #start(GateConfig, Properties, Duration)}, telling {@code onThreadDeath} of every
-     * stream thread that died (the fuzz run counts them as crashes: a replaced thread would
-     * otherwise hide one).
+     * As {@link #start(GateConfig, Properties, Duration)}, counting decisions into {@code metrics}
+     * and binding the Kafka Streams client metrics to it (none when null).
+     */
+    public static KafkaStreams start(
+            GateConfig config, Properties streamsConfig, Duration timeout, IngestMetrics metrics)
+            throws InterruptedException, TimeoutException {
+        return start(config, streamsConfig, timeout, metrics, e -> {});
+    }
+
+    /**
+     * As {@link #start(GateConfig, Properties, Duration, IngestMetrics)}, telling {@code
+     * onThreadDeath} of every stream thread that died (the fuzz run counts them as crashes: a
+     * replaced thread would otherwise hide one).
      */
     public static KafkaStreams start(
             GateConfig config,
             Properties streamsConfig,
             Duration timeout,
+            IngestMetrics metrics,
             Consumer<Throwable> onThreadDeath)
             throws InterruptedException, TimeoutException {
-        KafkaStreams streams = new KafkaStreams(topology(config), streamsConfig);
+        KafkaStreams streams = new KafkaStreams(topology(config, false, metrics), streamsConfig);
+        if (metrics != null) {
+            metrics.bindGate(streams);
+        }
         CountDownLatch running = new CountDownLatch(1);
         streams.setStateListener(
                 (now, before) -> {
@@ -184,10 +213,12 @@ public final class IngestGate {
             implements FixedKeyProcessor<byte[], byte[], CropValidator.Decision> {
         private final CropValidator validator;
         private final long windowMillis;
+        private final IngestMetrics metrics;
         private FixedKeyProcessorContext<byte[], CropValidator.Decision> context;
         private SeenCells seen;
 
-        Validate(GateConfig config) {
+        Validate(GateConfig config, IngestMetrics metrics) {
+            this.metrics = metrics;
             this.validator = new CropValidator(config);
             this.windowMillis = config.dedupeWindow().toMillis();
         }
@@ -228,7 +259,13 @@ public final class IngestGate {
                             record.timestamp(),
                             record.key(),
                             record.value());
-            context.forward(record.withValue(validator.validate(src, seen)));
+            long t0 = System.nanoTime();
+            CropValidator.Decision d = validator.validate(src, seen);
+            if (metrics != null) {
+                metrics.gateDecision(
+                        d.dead() == null ? null : d.dead().getReason(), System.nanoTime() - t0);
+            }
+            context.forward(record.withValue(d));
         }
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.bloomstream.ingest.feed.CropSender;
+import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.ImageEncoding;
@@ -51,6 +52,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * POST /v1/scans/started    scan-started (X-Specimen-Id, X-Scan-Id)
  * POST /v1/scans/finished   scan-finished (also X-Expected-Cells)
  * GET  /healthz             liveness, no token needed
+ * GET  /metrics             Prometheus metrics ({@link IngestMetrics}), no token needed
  * </pre>
  *
  * Headers (or multipart fields): {@code X-Specimen-Id}/{@code specimenId} and {@code
@@ -68,6 +70,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * {@code Retry-After} when the producer's in-flight budget is spent (backpressure: the scanner
  * retries later instead of the server blocking or buffering without bound); {@code 503} when Kafka
  * fails otherwise. Image validity is not judged here: one gate, one set of rules.
+ *
+ * <p>{@code /metrics} needs no token, like {@code /healthz}, so that Prometheus can scrape it: it
+ * carries counts and timings only, never an id.
  */
 public final class CropHttpServer implements AutoCloseable {
     /**
@@ -107,8 +112,11 @@ public final class CropHttpServer implements AutoCloseable {
     private final AtomicLong cropsAcknowledged = new AtomicLong();
     private final AtomicLong throttled = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final IngestMetrics metrics;
 
-    private CropHttpServer(Options options, CropSender sender) {
+    private CropHttpServer(Options options, CropSender sender, IngestMetrics metrics) {
+        this.metrics = metrics;
+        metrics.inFlightBytes(sender, CropSender::inFlightBytes);
         QueuedThreadPool pool = new QueuedThreadPool(options.threads(), 4);
         pool.setName("ingest-http");
         server = new Server(pool);
@@ -119,8 +127,15 @@ public final class CropHttpServer implements AutoCloseable {
         server.setHandler(new CropHandler(options, sender));
     }
 
+    /** Starts the feed with metrics of its own. */
     public static CropHttpServer start(Options options, CropSender sender) throws Exception {
-        CropHttpServer s = new CropHttpServer(options, sender);
+        return start(options, sender, IngestMetrics.bare());
+    }
+
+    /** Starts the feed, counting into {@code metrics} and serving them at {@code /metrics}. */
+    public static CropHttpServer start(Options options, CropSender sender, IngestMetrics metrics)
+            throws Exception {
+        CropHttpServer s = new CropHttpServer(options, sender, metrics);
         s.server.start();
         return s;
     }
@@ -138,6 +153,10 @@ public final class CropHttpServer implements AutoCloseable {
     /** Requests answered 429. */
     public long throttled() {
         return throttled.get();
+    }
+
+    public IngestMetrics metrics() {
+        return metrics;
     }
 
     /** Requests answered 4xx/5xx other than 429. */
@@ -172,10 +191,18 @@ public final class CropHttpServer implements AutoCloseable {
         private final Options options;
         private final CropSender sender;
         private final byte[] token;
+        private final io.micrometer.core.instrument.Counter sent;
+        private final io.micrometer.core.instrument.Counter throttledCrops;
+        private final io.micrometer.core.instrument.Counter tooLarge;
+        private final io.micrometer.core.instrument.Counter failed;
 
         CropHandler(Options options, CropSender sender) {
             this.options = options;
             this.sender = sender;
+            this.sent = metrics.crops("http", "sent");
+            this.throttledCrops = metrics.crops("http", "throttled");
+            this.tooLarge = metrics.crops("http", "too_large");
+            this.failed = metrics.crops("http", "failed");
             this.token =
                     options.token() == null
                             ? null
@@ -183,9 +210,20 @@ public final class CropHttpServer implements AutoCloseable {
         }
 
         @Override
-        public boolean handle(Request request, Response response, Callback callback) {
+        public boolean handle(Request request, Response response, Callback done) {
             String path = Request.getPathInContext(request);
+            Callback callback = timed(path, response, done);
             try {
+                if (path.equals("/metrics")) {
+                    requireMethod(request, "GET");
+                    response.setStatus(200);
+                    response.getHeaders().put(HttpHeader.CONTENT_TYPE, IngestMetrics.CONTENT_TYPE);
+                    response.write(
+                            true,
+                            ByteBuffer.wrap(metrics.scrape().getBytes(StandardCharsets.UTF_8)),
+                            callback);
+                    return true;
+                }
                 if (path.equals("/healthz")) {
                     requireMethod(request, "GET");
                     ObjectNode ok = JSON.createObjectNode();
@@ -222,6 +260,38 @@ public final class CropHttpServer implements AutoCloseable {
                 error(response, callback, 500, "internal error: " + e);
             }
             return true;
+        }
+
+        /** Times the request until its answer is written, by endpoint and status. */
+        private Callback timed(String path, Response response, Callback callback) {
+            long t0 = System.nanoTime();
+            String endpoint =
+                    switch (path) {
+                        case "/v1/crops" -> "crops";
+                        case "/v1/scans/started" -> "scan_started";
+                        case "/v1/scans/finished" -> "scan_finished";
+                        case "/healthz" -> "healthz";
+                        case "/metrics" -> "metrics";
+                        default -> "other"; // unbounded paths must not become label values
+                    };
+            return new Callback() {
+                @Override
+                public void succeeded() {
+                    metrics.httpRequest(endpoint, response.getStatus(), System.nanoTime() - t0);
+                    callback.succeeded();
+                }
+
+                @Override
+                public void failed(Throwable x) {
+                    metrics.httpRequest(endpoint, 0, System.nanoTime() - t0);
+                    callback.failed(x);
+                }
+
+                @Override
+                public InvocationType getInvocationType() {
+                    return callback.getInvocationType();
+                }
+            };
         }
 
         private void requireMethod(Request request, String method) throws Refusal {
@@ -270,6 +340,7 @@ public final class CropHttpServer implements AutoCloseable {
                 total += v.length;
             }
             if (!sender.tryReserve(total)) {
+                throttledCrops.increment(crops.size());
                 throw new Refusal(
                         429,
                         "the producer buffer is full ("
@@ -295,10 +366,12 @@ public final class CropHttpServer implements AutoCloseable {
                                             cause instanceof CropSender.TooLargeException
                                                     ? 413
                                                     : 503;
+                                    (status == 413 ? tooLarge : failed).increment(crops.size());
                                     error(response, callback, status, cause.getMessage());
                                     return;
                                 }
                                 cropsAcknowledged.addAndGet(crops.size());
+                                sent.increment(crops.size());
                                 ObjectNode body = JSON.createObjectNode();
                                 ArrayNode cells = body.putArray("cells");
                                 for (int i = 0; i < crops.size(); i++) {
@@ -465,6 +538,7 @@ public final class CropHttpServer implements AutoCloseable {
                                     refused.incrementAndGet();
                                     error(response, callback, 503, ex.getMessage());
                                 } else {
+                                    metrics.scanEvents("http", ev.getType().name()).increment();
                                     ObjectNode body = JSON.createObjectNode();
                                     body.put("scanId", scan);
                                     body.put("event", ev.getType().name());

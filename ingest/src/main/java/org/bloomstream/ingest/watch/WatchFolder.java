@@ -1,5 +1,6 @@
 package org.bloomstream.ingest.watch;
 
+import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
@@ -26,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.bloomstream.ingest.feed.CropSender;
+import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
@@ -169,13 +171,26 @@ public final class WatchFolder {
     private final Map<Path, Seen> unsettled = new HashMap<>();
     private final Set<Path> reportedIgnored = new HashSet<>();
     private long produced;
+    private final Counter sentCrops;
+    private final Counter deadLetteredCrops;
+    private final IngestMetrics metrics;
 
     private record Seen(long size, long modified, long sinceNanos) {}
 
     public WatchFolder(Options options, CropSender sender, Listener listener) {
+        this(options, sender, listener, IngestMetrics.bare());
+    }
+
+    /** Counts crops and scan events into {@code metrics} (stage {@code watch}). */
+    public WatchFolder(
+            Options options, CropSender sender, Listener listener, IngestMetrics metrics) {
         this.options = options;
         this.sender = sender;
         this.listener = listener == null ? new Listener() {} : listener;
+        this.metrics = metrics;
+        this.sentCrops = metrics.crops("watch", "sent");
+        this.deadLetteredCrops = metrics.crops("watch", "dead_lettered");
+        metrics.inFlightBytes(sender, CropSender::inFlightBytes);
     }
 
     /** Crops sent (or dead-lettered for size) and recorded since this adapter started. */
@@ -356,6 +371,7 @@ public final class WatchFolder {
                         null);
         await(List.of(sender.scanEvent(ev)), folder);
         journal.recordStarted(ids);
+        metrics.scanEvents("watch", ev.getType().name()).increment();
     }
 
     private void sendBatch(String folder, ScanJournal journal, List<Path> files)
@@ -418,6 +434,8 @@ public final class WatchFolder {
         await(acks, folder);
         listener.acknowledged(folder, names);
         journal.recordSent(names, deadLettered);
+        sentCrops.increment(names.size() - deadLettered.size());
+        deadLetteredCrops.increment(deadLettered.size());
         produced += names.size();
         listener.recorded(folder, journal.sentCount());
     }
@@ -440,6 +458,7 @@ public final class WatchFolder {
                         count);
         await(List.of(sender.scanEvent(ev)), folder);
         journal.recordFinished(count);
+        metrics.scanEvents("watch", ev.getType().name()).increment();
         listener.finished(folder, ids.specimenId(), count);
         if (options.onFinish() == OnFinish.DELETE) {
             deleteTree(dir);

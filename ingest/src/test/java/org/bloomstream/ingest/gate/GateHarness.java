@@ -15,6 +15,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
+import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.DeadLetter;
@@ -44,6 +45,11 @@ public final class GateHarness implements AutoCloseable {
     }
 
     public GateHarness(GateConfig config, boolean inMemoryDedupe) {
+        this(config, inMemoryDedupe, null);
+    }
+
+    /** The gate counting its decisions into {@code metrics}. */
+    public GateHarness(GateConfig config, boolean inMemoryDedupe, IngestMetrics metrics) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-gate-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -55,7 +61,9 @@ public final class GateHarness implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(IngestGate.topology(config, inMemoryDedupe), props, START);
+        driver =
+                new TopologyTestDriver(
+                        IngestGate.topology(config, inMemoryDedupe, metrics), props, START);
         raw =
                 driver.createInputTopic(
                         Topics.CELLS_RAW.name(),

@@ -18,6 +18,7 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.bloomstream.ingest.TestImages;
 import org.bloomstream.ingest.feed.CropSender;
+import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.DeadLetter;
@@ -39,6 +40,7 @@ class WatchFolderTest {
     private MockProducer<byte[], byte[]> producer;
     private final List<String> warnings = new ArrayList<>();
     private final List<String> finished = new ArrayList<>();
+    private final IngestMetrics metrics = IngestMetrics.bare();
 
     @BeforeEach
     void setUp() {
@@ -61,7 +63,12 @@ class WatchFolderTest {
                     public void finished(String scan, String specimenId, int crops) {
                         finished.add(scan + "=" + crops);
                     }
-                });
+                },
+                metrics);
+    }
+
+    private double count(String name, String... tags) {
+        return metrics.registry().get(name).tags(tags).counter().count();
     }
 
     private WatchFolder.Options options() {
@@ -272,6 +279,15 @@ class WatchFolderTest {
                             assertThat(d.getSourceTopic()).isEqualTo(Topics.CELLS_RAW.name());
                         });
         assertThat(events().get(1).getExpectedCells()).isEqualTo(3);
+
+        assertThat(count("bloomstream.ingest.crops", "stage", "watch", "outcome", "sent"))
+                .isEqualTo(2);
+        assertThat(count("bloomstream.ingest.crops", "stage", "watch", "outcome", "dead_lettered"))
+                .isEqualTo(1);
+        assertThat(count("bloomstream.ingest.scan.events", "stage", "watch", "type", "started"))
+                .isEqualTo(1);
+        assertThat(count("bloomstream.ingest.scan.events", "stage", "watch", "type", "finished"))
+                .isEqualTo(1);
     }
 
     @Test
