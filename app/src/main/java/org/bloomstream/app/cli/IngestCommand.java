@@ -67,6 +67,8 @@ final class IngestCommand implements Runnable {
                 required = true,
                 description = "Kafka bootstrap servers, host:port[,host:port...].")
         String bootstrapServers;
+
+        @Mixin KafkaSecurityOptions security = new KafkaSecurityOptions();
     }
 
     /** How the gate runs and what it accepts. */
@@ -123,7 +125,7 @@ final class IngestCommand implements Runnable {
             return new GateConfig(maxImageBytes, maxPixels, minEdge, dedupeWindow);
         }
 
-        KafkaStreams start(String bootstrapServers, PrintStream out) throws Exception {
+        KafkaStreams start(Kafka kafka, PrintStream out) throws Exception {
             Path dir = stateDir != null ? stateDir : Path.of(".bloomstream", "gate-state");
             Files.createDirectories(dir);
             out.printf(
@@ -132,7 +134,11 @@ final class IngestCommand implements Runnable {
             KafkaStreams gate =
                     IngestGate.start(
                             config(),
-                            IngestGate.streamsConfig(bootstrapServers, applicationId, dir),
+                            IngestGate.streamsConfig(
+                                    kafka.bootstrapServers,
+                                    applicationId,
+                                    dir,
+                                    kafka.security.security()),
                             Duration.ofMinutes(2));
             out.println("ingest gate running");
             return gate;
@@ -150,8 +156,8 @@ final class IngestCommand implements Runnable {
 
         @Mixin GateOptions gate;
 
-        KafkaStreams startIfWanted(String bootstrapServers, PrintStream out) throws Exception {
-            return withGate ? gate.start(bootstrapServers, out) : null;
+        KafkaStreams startIfWanted(Kafka kafka, PrintStream out) throws Exception {
+            return withGate ? gate.start(kafka, out) : null;
         }
     }
 
@@ -251,7 +257,7 @@ final class IngestCommand implements Runnable {
             PrintStream out = System.out;
             long t0 = System.nanoTime();
             try (Running running = new Running()) {
-                KafkaStreams streams = gate.start(kafka.bootstrapServers, out);
+                KafkaStreams streams = gate.start(kafka, out);
                 try {
                     long last = -1;
                     while (running.get()) {
@@ -400,8 +406,10 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
-            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out);
+            try (CropSender sender =
+                    CropSender.connect(
+                            kafka.bootstrapServers, 64L << 20, kafka.security.security())) {
+                streams = gate.startIfWanted(kafka, out);
                 long[] lastPrint = {0};
                 WatchFolder w =
                         new WatchFolder(
@@ -543,7 +551,11 @@ final class IngestCommand implements Runnable {
             // the shutdown hook waits for `running` to close, which comes last of all
             Running running = new Running();
             KafkaStreams streams = null;
-            try (CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
+            try (CropSender sender =
+                            CropSender.connect(
+                                    kafka.bootstrapServers,
+                                    maxInFlight,
+                                    kafka.security.security());
                     CropHttpServer server =
                             CropHttpServer.start(
                                     new CropHttpServer.Options(
@@ -555,7 +567,7 @@ final class IngestCommand implements Runnable {
                                             scannerId,
                                             threads),
                                     sender)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out);
+                streams = gate.startIfWanted(kafka, out);
                 out.printf(
                         "listening on http://%s:%d/v1/crops (%s)%n",
                         bind, server.port(), noAuth ? "NO AUTH" : "bearer token");
@@ -664,7 +676,8 @@ final class IngestCommand implements Runnable {
             progress.setDaemon(true);
             progress.start();
             FeedProducer.Sent result;
-            try (FeedProducer producer = new FeedProducer(kafka.bootstrapServers)) {
+            try (FeedProducer producer =
+                    new FeedProducer(kafka.bootstrapServers, kafka.security.security())) {
                 result = producer.send(replay, rate, FeedProducer.Pace.CROPS, sent::set);
             } finally {
                 done.set(true);
