@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             IngestCommand.class,
             FixturesCommand.class,
+            FaultsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class BloomstreamCli implements Runnable {
