@@ -329,7 +329,11 @@ public final class EmbeddedRuntime implements AutoCloseable {
     public void close() throws Exception {
         try {
             try {
-                if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                // A job stopped with a savepoint took its MiniCluster with it: nothing to cancel.
+                if (!job.getJobExecutionResult().isDone()
+                        && !job.getJobStatus()
+                                .get(10, TimeUnit.SECONDS)
+                                .isGloballyTerminalState()) {
                     job.cancel().get(30, TimeUnit.SECONDS);
                 }
             } catch (Exception e) {
