@@ -291,7 +291,9 @@ public final class FaultRun {
                 referenceRun(observe(scanner, truth), scanner.totalCrops());
         out.printf("%s reference done: %d reports%n", elapsed(), reference.size());
 
-        out.println("faulted run ...");
+        out.printf(
+                "faulted run (RocksDB, incremental checkpoints, %s barriers) ...%n",
+                options.unaligned() ? "unaligned" : "aligned");
         List<Injected> injected = new ArrayList<>();
         OutputAudit audit = faultedRun(scanner, plan, injected);
         return check(truth, reference, audit, injected, scanner.totalCrops());
