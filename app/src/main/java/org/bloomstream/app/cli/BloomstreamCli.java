@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             FuzzCommand.class,
             IngestCommand.class,
             FixturesCommand.class,
+            FaultsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class BloomstreamCli implements Runnable {

@@ -71,6 +71,8 @@ final class IngestCommand implements Runnable {
                 required = true,
                 description = "Kafka bootstrap servers, host:port[,host:port...].")
         String bootstrapServers;
+
+        @Mixin KafkaSecurityOptions security = new KafkaSecurityOptions();
     }
 
     /** How the gate runs and what it accepts. */
@@ -127,8 +129,7 @@ final class IngestCommand implements Runnable {
             return new GateConfig(maxImageBytes, maxPixels, minEdge, dedupeWindow);
         }
 
-        KafkaStreams start(String bootstrapServers, PrintStream out, IngestMetrics metrics)
-                throws Exception {
+        KafkaStreams start(Kafka kafka, PrintStream out, IngestMetrics metrics) throws Exception {
             Path dir = stateDir != null ? stateDir : Path.of(".bloomstream", "gate-state");
             Files.createDirectories(dir);
             out.printf(
@@ -137,7 +138,11 @@ final class IngestCommand implements Runnable {
             KafkaStreams gate =
                     IngestGate.start(
                             config(),
-                            IngestGate.streamsConfig(bootstrapServers, applicationId, dir),
+                            IngestGate.streamsConfig(
+                                    kafka.bootstrapServers,
+                                    applicationId,
+                                    dir,
+                                    kafka.security.security()),
                             Duration.ofMinutes(2),
                             metrics);
             out.println("ingest gate running");
@@ -156,9 +161,9 @@ final class IngestCommand implements Runnable {
 
         @Mixin GateOptions gate;
 
-        KafkaStreams startIfWanted(String bootstrapServers, PrintStream out, IngestMetrics metrics)
+        KafkaStreams startIfWanted(Kafka kafka, PrintStream out, IngestMetrics metrics)
                 throws Exception {
-            return withGate ? gate.start(bootstrapServers, out, metrics) : null;
+            return withGate ? gate.start(kafka, out, metrics) : null;
         }
     }
 
@@ -219,11 +224,17 @@ final class IngestCommand implements Runnable {
                                 + " (default: ${DEFAULT-VALUE}).")
         Duration lookback;
 
-        LiveServer startIfWanted(String bootstrapServers, PrintStream out) throws Exception {
+        LiveServer startIfWanted(Kafka kafka, PrintStream out) throws Exception {
             if (port <= 0) {
                 return null;
             }
-            LiveServer s = LiveServer.startWithConsumer(bind, port, bootstrapServers, lookback);
+            LiveServer s =
+                    LiveServer.startWithConsumer(
+                            bind,
+                            port,
+                            kafka.bootstrapServers,
+                            kafka.security.security(),
+                            lookback);
             out.printf("live page: http://%s:%d/%n", bind, s.port());
             return s;
         }
@@ -328,12 +339,12 @@ final class IngestCommand implements Runnable {
             long t0 = System.nanoTime();
             try (Running running = new Running();
                     IngestMetrics metrics = IngestMetrics.create()) {
-                KafkaStreams streams = gate.start(kafka.bootstrapServers, out, metrics);
+                KafkaStreams streams = gate.start(kafka, out, metrics);
                 MetricsHttpServer metricsServer = null;
                 LiveServer liveServer = null;
                 try {
                     metricsServer = metricsOptions.startIfWanted(metrics, out);
-                    liveServer = live.startIfWanted(kafka.bootstrapServers, out);
+                    liveServer = live.startIfWanted(kafka, out);
                     long last = -1;
                     while (running.get()) {
                         long processed = processed(streams);
@@ -490,8 +501,10 @@ final class IngestCommand implements Runnable {
             KafkaStreams streams = null;
             MetricsHttpServer metricsServer = null;
             try (IngestMetrics metrics = IngestMetrics.create();
-                    CropSender sender = CropSender.connect(kafka.bootstrapServers, 64L << 20)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out, metrics);
+                    CropSender sender =
+                            CropSender.connect(
+                                    kafka.bootstrapServers, 64L << 20, kafka.security.security())) {
+                streams = gate.startIfWanted(kafka, out, metrics);
                 metricsServer = metricsOptions.startIfWanted(metrics, out);
                 long[] lastPrint = {0};
                 WatchFolder w =
@@ -648,7 +661,11 @@ final class IngestCommand implements Runnable {
             KafkaStreams streams = null;
             LiveServer liveServer = null;
             try (IngestMetrics metrics = IngestMetrics.create();
-                    CropSender sender = CropSender.connect(kafka.bootstrapServers, maxInFlight);
+                    CropSender sender =
+                            CropSender.connect(
+                                    kafka.bootstrapServers,
+                                    maxInFlight,
+                                    kafka.security.security());
                     CropHttpServer server =
                             CropHttpServer.start(
                                     new CropHttpServer.Options(
@@ -661,12 +678,12 @@ final class IngestCommand implements Runnable {
                                             threads),
                                     sender,
                                     metrics)) {
-                streams = gate.startIfWanted(kafka.bootstrapServers, out, metrics);
+                streams = gate.startIfWanted(kafka, out, metrics);
                 out.printf(
                         "listening on http://%s:%d/v1/crops (%s)%n",
                         bind, server.port(), noAuth ? "NO AUTH" : "bearer token");
                 out.printf("metrics (Prometheus): http://%s:%d/metrics%n", bind, server.port());
-                liveServer = live.startIfWanted(kafka.bootstrapServers, out);
+                liveServer = live.startIfWanted(kafka, out);
                 long last = -1;
                 long lastThrottled = 0;
                 while (running.get()) {
@@ -775,7 +792,8 @@ final class IngestCommand implements Runnable {
             progress.setDaemon(true);
             progress.start();
             FeedProducer.Sent result;
-            try (FeedProducer producer = new FeedProducer(kafka.bootstrapServers)) {
+            try (FeedProducer producer =
+                    new FeedProducer(kafka.bootstrapServers, kafka.security.security())) {
                 result = producer.send(replay, rate, FeedProducer.Pace.CROPS, sent::set);
             } finally {
                 done.set(true);

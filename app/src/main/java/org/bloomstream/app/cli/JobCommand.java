@@ -42,11 +42,14 @@ final class JobCommand implements Callable<Integer> {
 
     @Mixin PipelineOptions pipeline;
 
+    @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
+
     /** The job configuration these options describe. */
     JobConfig config() {
         return pipeline.toConfig(bootstrapServers).toBuilder()
                 .groupId(groupId)
                 .transactionalIdPrefix(txPrefix)
+                .kafkaSecurity(kafkaSecurity.security())
                 .build();
     }
 

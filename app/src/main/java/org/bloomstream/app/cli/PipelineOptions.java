@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.app.job.Pseudonyms;
 import org.bloomstream.app.job.UnknownOverrides;
 import org.bloomstream.inference.batch.BatchPolicy;
 import picocli.CommandLine.Mixin;
@@ -12,6 +13,25 @@ import picocli.CommandLine.Option;
 /** Job options shared by {@code demo} and {@code job}; turned into one {@link JobConfig}. */
 final class PipelineOptions {
     @Mixin EmbedderOptions embedder = new EmbedderOptions();
+
+    @Mixin CheckpointOptions checkpoints = new CheckpointOptions();
+
+    @Option(
+            names = "--pseudonym-key-file",
+            paramLabel = "FILE",
+            description =
+                    "Replace specimen, scan and cell ids on the --pseudonym-topics by keyed-HMAC"
+                            + " pseudonyms; FILE holds the key (32+ random bytes). Default: off.")
+    Path pseudonymKeyFile;
+
+    @Option(
+            names = "--pseudonym-topics",
+            paramLabel = "T1,T2",
+            description =
+                    "Output topics that leave the lab and get pseudonyms (default: all four"
+                            + " outputs: cells.classified, alerts.aml, specimens.reports,"
+                            + " specimens.fhir).")
+    String pseudonymTopics;
 
     @Option(
             names = "--decode-parallelism",
@@ -155,6 +175,13 @@ final class PipelineOptions {
                 .checkpointInterval(Duration.ofMillis(checkpointMs))
                 .emitEmbeddings(emitEmbeddings)
                 .alertPolicy(policy)
+                .checkpointing(checkpoints.settings())
+                .transactionTimeout(Duration.ofSeconds(checkpoints.transactionTimeoutS))
+                .pseudonyms(
+                        pseudonymKeyFile == null
+                                ? Pseudonyms.OFF
+                                : Pseudonyms.keyFile(
+                                        pseudonymKeyFile, Pseudonyms.parseTopics(pseudonymTopics)))
                 .build();
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.ClassifiedCell;
@@ -42,10 +43,16 @@ public final class OutputTally implements AutoCloseable {
     private final Map<String, String> fhir = new LinkedHashMap<>();
 
     public OutputTally(String bootstrapServers) {
+        this(bootstrapServers, KafkaSecurity.NONE);
+    }
+
+    public OutputTally(String bootstrapServers, KafkaSecurity security) {
         consumer =
                 new KafkaConsumer<>(
                         ClientSettings.consumer(
-                                bootstrapServers, "bloomstream-tally-" + UUID.randomUUID()));
+                                bootstrapServers,
+                                "bloomstream-tally-" + UUID.randomUUID(),
+                                security));
         consumer.subscribe(
                 List.of(
                         Topics.CELLS_CLASSIFIED.name(),

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,6 +13,8 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.streams.KafkaStreams;
 import org.bloomstream.app.job.BloomstreamJob;
@@ -19,6 +22,7 @@ import org.bloomstream.app.job.JobConfig;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.kafka.EmbeddedKafka;
+import org.bloomstream.ingest.kafka.SaslSslListener;
 import org.bloomstream.ingest.live.LiveServer;
 import org.bloomstream.ingest.live.LiveView;
 import org.slf4j.Logger;
@@ -28,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * The whole system in one JVM: an embedded KRaft broker with every registry topic, the ingest gate
  * (Kafka Streams) and the Flink job on a MiniCluster. What {@code bloomstream demo} and the
  * end-to-end tests run; the same job and gate run on real clusters with configuration only.
+ *
+ * <p>The job can be stopped with a savepoint and started again from it ({@link
+ * #stopJobWithSavepoint}, {@link #startJob}), possibly as another version of the job, and the
+ * broker can be stopped and started under the running gate and job ({@link EmbeddedKafka}): what
+ * the fault-injection suite does to it.
  */
 public final class EmbeddedRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRuntime.class);
@@ -42,6 +51,12 @@ public final class EmbeddedRuntime implements AutoCloseable {
      * @param metricsPort port of Flink's Prometheus endpoint ({@code /metrics}), 0 for none
      * @param livePort port of the live page on loopback ({@link LiveServer}), 0 for any free port,
      *     negative for none
+     * @param jobFactory builds the job from its configuration ({@link BloomstreamJob#kafka})
+     * @param flinkConfig MiniCluster settings over the defaults (restart strategy, ...)
+     * @param brokerConfig broker settings over the embedded defaults (listeners, timeouts, ...)
+     * @param secure a SASL_SSL listener that every client must use (the runtime's admin and gate
+     *     included; the job's settings come from its {@link JobConfig}), null for plaintext
+     * @param gate what the ingest gate accepts
      */
     public record Options(
             int partitions,
@@ -49,7 +64,12 @@ public final class EmbeddedRuntime implements AutoCloseable {
             boolean restartOnFailure,
             Path workDir,
             int metricsPort,
-            int livePort) {
+            int livePort,
+            Function<JobConfig, BloomstreamJob> jobFactory,
+            Map<String, String> flinkConfig,
+            Map<String, String> brokerConfig,
+            SaslSslListener secure,
+            GateConfig gate) {
         public Options(
                 int partitions,
                 Function<String, JobConfig> job,
@@ -63,34 +83,113 @@ public final class EmbeddedRuntime implements AutoCloseable {
                 int partitions,
                 Function<String, JobConfig> job,
                 boolean restartOnFailure,
+                Path workDir,
+                int metricsPort,
+                int livePort) {
+            this(
+                    partitions,
+                    job,
+                    restartOnFailure,
+                    workDir,
+                    metricsPort,
+                    livePort,
+                    BloomstreamJob::kafka,
+                    Map.of(),
+                    Map.of(),
+                    null,
+                    GateConfig.DEFAULT);
+        }
+
+        public Options(
+                int partitions,
+                Function<String, JobConfig> job,
+                boolean restartOnFailure,
                 Path workDir) {
-            this(partitions, job, restartOnFailure, workDir, 0, -1);
+            this(partitions, job, restartOnFailure, workDir, 0);
+        }
+
+        public Options withJobFactory(Function<JobConfig, BloomstreamJob> f) {
+            return new Options(
+                    partitions,
+                    job,
+                    restartOnFailure,
+                    workDir,
+                    metricsPort,
+                    livePort,
+                    f,
+                    flinkConfig,
+                    brokerConfig,
+                    secure,
+                    gate);
+        }
+
+        public Options withFlinkConfig(Map<String, String> c) {
+            return new Options(
+                    partitions,
+                    job,
+                    restartOnFailure,
+                    workDir,
+                    metricsPort,
+                    livePort,
+                    jobFactory,
+                    c,
+                    brokerConfig,
+                    secure,
+                    gate);
+        }
+
+        public Options withBroker(Map<String, String> config, SaslSslListener security) {
+            return new Options(
+                    partitions,
+                    job,
+                    restartOnFailure,
+                    workDir,
+                    metricsPort,
+                    livePort,
+                    jobFactory,
+                    flinkConfig,
+                    config,
+                    security,
+                    gate);
+        }
+
+        public Options withGate(GateConfig g) {
+            return new Options(
+                    partitions,
+                    job,
+                    restartOnFailure,
+                    workDir,
+                    metricsPort,
+                    livePort,
+                    jobFactory,
+                    flinkConfig,
+                    brokerConfig,
+                    secure,
+                    g);
         }
     }
 
+    private final Options options;
     private final Path workDir;
     private final EmbeddedKafka kafka;
     private final KafkaStreams gate;
-    private final JobClient job;
     private final JobConfig jobConfig;
+    private volatile JobClient job;
     private final AtomicLong gateThreadDeaths;
-    private final LiveServer live;
+    private volatile LiveServer live;
 
     private EmbeddedRuntime(
-            Path workDir,
+            Options options,
             EmbeddedKafka kafka,
             KafkaStreams gate,
-            JobClient job,
             JobConfig cfg,
-            AtomicLong gateThreadDeaths,
-            LiveServer live) {
+            AtomicLong gateThreadDeaths) {
+        this.options = options;
         this.gateThreadDeaths = gateThreadDeaths;
-        this.workDir = workDir;
+        this.workDir = options.workDir();
         this.kafka = kafka;
         this.gate = gate;
-        this.job = job;
         this.jobConfig = cfg;
-        this.live = live;
     }
 
     public static EmbeddedRuntime start(Options options) throws Exception {
@@ -98,45 +197,46 @@ public final class EmbeddedRuntime implements AutoCloseable {
         Files.createDirectories(workDir);
         EmbeddedKafka kafka = null;
         KafkaStreams gate = null;
+        EmbeddedRuntime rt = null;
         AtomicLong gateThreadDeaths = new AtomicLong();
-        LiveServer live = null;
         try {
-            kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
+            kafka =
+                    EmbeddedKafka.start(
+                            workDir.resolve("kafka"), options.brokerConfig(), options.secure());
             kafka.createTopics(options.partitions());
             LOG.info("embedded Kafka at {}", kafka.bootstrapServers());
 
             // The same start as the ingest service: waits for RUNNING, replaces a dead thread.
             gate =
                     IngestGate.start(
-                            GateConfig.DEFAULT,
+                            options.gate(),
                             IngestGate.streamsConfig(
                                     kafka.bootstrapServers(),
                                     "bloomstream-gate",
-                                    workDir.resolve("gate")),
+                                    workDir.resolve("gate"),
+                                    kafka.clientSecurity()),
                             Duration.ofSeconds(60),
                             null,
                             e -> gateThreadDeaths.incrementAndGet());
 
             JobConfig cfg = options.job().apply(kafka.bootstrapServers());
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironment(
-                            miniClusterConfig(
-                                    Math.max(cfg.parallelism(), cfg.decodeParallelism()),
-                                    options.restartOnFailure(),
-                                    options.metricsPort()));
-            BloomstreamJob.kafka(cfg).build(env);
+            rt = new EmbeddedRuntime(options, kafka, gate, cfg, gateThreadDeaths);
+            rt.startJob(null, options.jobFactory());
             if (options.livePort() >= 0) {
                 // The same page the ingest service serves; the topics are new, so from the start.
-                live =
+                rt.live =
                         LiveServer.startWithConsumer(
-                                "127.0.0.1", options.livePort(), kafka.bootstrapServers(), null);
-                LOG.info("live page at {}", live.uri());
+                                "127.0.0.1",
+                                options.livePort(),
+                                kafka.bootstrapServers(),
+                                kafka.clientSecurity(),
+                                null);
+                LOG.info("live page at {}", rt.live.uri());
             }
-            JobClient job = env.executeAsync("bloomstream");
-            return new EmbeddedRuntime(workDir, kafka, gate, job, cfg, gateThreadDeaths, live);
+            return rt;
         } catch (Exception e) {
-            if (live != null) {
-                live.close();
+            if (rt != null && rt.live != null) {
+                rt.live.close();
             }
             if (gate != null) {
                 gate.close(Duration.ofSeconds(10));
@@ -146,6 +246,52 @@ public final class EmbeddedRuntime implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Starts the job on a new MiniCluster, from a savepoint or retained checkpoint if one is given.
+     * The previous job must have stopped ({@link #stopJobWithSavepoint}).
+     *
+     * @param restorePath savepoint or checkpoint to restore, null for a fresh start (committed
+     *     Kafka offsets, else the beginning)
+     * @param factory the job to run: the same one, or a new version of it
+     */
+    public synchronized void startJob(
+            String restorePath, Function<JobConfig, BloomstreamJob> factory) throws Exception {
+        // Not getJobStatus(): a stopped job's MiniCluster is gone and cannot answer it.
+        if (job != null && !job.getJobExecutionResult().isDone()) {
+            throw new IllegalStateException("the job is still running");
+        }
+        Configuration c =
+                miniClusterConfig(
+                        Math.max(jobConfig.parallelism(), jobConfig.decodeParallelism()),
+                        options.restartOnFailure(),
+                        options.metricsPort());
+        options.flinkConfig().forEach(c::setString);
+        if (restorePath != null) {
+            // Every state in the savepoint must find its operator (by uid): a dropped stateful
+            // operator is an error, not a silent loss.
+            SavepointRestoreSettings.toConfiguration(
+                    SavepointRestoreSettings.forPath(restorePath, false), c);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(c);
+        factory.apply(jobConfig).build(env);
+        job = env.executeAsync("bloomstream");
+    }
+
+    /**
+     * Stops the job with a savepoint (canonical format, so another state backend or job version can
+     * read it) under {@code dir}: the sinks commit everything up to it, the sources stop at it.
+     *
+     * @return the savepoint's path
+     */
+    public synchronized String stopJobWithSavepoint(Path dir, Duration timeout) throws Exception {
+        String path =
+                job.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        // The MiniCluster goes down with its job; wait for that before a new one starts.
+        job.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return path;
     }
 
     /** A MiniCluster bound to loopback, sized for one slot per parallel pipeline. */
@@ -201,12 +347,23 @@ public final class EmbeddedRuntime implements AutoCloseable {
         return Optional.ofNullable(live).map(LiveServer::view);
     }
 
+    /** Gate stream threads that died of an uncaught exception (and were replaced) so far. */
+    public long gateThreadDeaths() {
+        return gateThreadDeaths.get();
+    }
+
     public EmbeddedKafka kafka() {
         return kafka;
     }
 
+    /** The current job (a new one after {@link #startJob}). */
     public JobClient job() {
         return job;
+    }
+
+    /** The gate, for its state and metrics. */
+    public KafkaStreams gate() {
+        return gate;
     }
 
     public JobConfig jobConfig() {
@@ -215,11 +372,6 @@ public final class EmbeddedRuntime implements AutoCloseable {
 
     public KafkaStreams.State gateState() {
         return gate.state();
-    }
-
-    /** Gate stream threads that died of an uncaught exception (and were replaced) so far. */
-    public long gateThreadDeaths() {
-        return gateThreadDeaths.get();
     }
 
     /** Throws if the job has stopped (it never finishes on its own: its sources are unbounded). */
@@ -247,7 +399,11 @@ public final class EmbeddedRuntime implements AutoCloseable {
                 }
             }
             try {
-                if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                // A job stopped with a savepoint took its MiniCluster with it: nothing to cancel.
+                if (!job.getJobExecutionResult().isDone()
+                        && !job.getJobStatus()
+                                .get(10, TimeUnit.SECONDS)
+                                .isGloballyTerminalState()) {
                     job.cancel().get(30, TimeUnit.SECONDS);
                 }
             } catch (Exception e) {

@@ -53,9 +53,32 @@ import org.bloomstream.schemas.avro.SpecimenStatus;
  * </pre>
  *
  * Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
- * production ones, tests can supply others and run the very same topology.
+ * production ones, tests can supply others and run the very same topology. {@link Taps} let tests
+ * insert stateless operators (fault injection, an upgraded operator) at fixed places.
+ *
+ * <p>Every operator has a stable {@code uid}: savepoints map state to operators by uid, so a new
+ * version of the job restores a savepoint of an older one as long as stateful operators keep theirs
+ * ({@code SavepointUpgradeTest}). Never change a stateful operator's uid.
  */
 public final class BloomstreamJob {
+    /**
+     * Places where stateless operators can be inserted without touching the production wiring.
+     * Production uses {@link #NONE}. An inserted operator needs its own {@code uid}.
+     */
+    public interface Taps {
+        Taps NONE = new Taps() {};
+
+        /** Classified cells, before they fan out to {@code cells.classified} and the MIL. */
+        default DataStream<ClassifiedCell> classified(DataStream<ClassifiedCell> cells) {
+            return cells;
+        }
+
+        /** Classified cells as published, right before the {@code cells.classified} sink. */
+        default DataStream<ClassifiedCell> beforeClassifiedSink(DataStream<ClassifiedCell> cells) {
+            return cells;
+        }
+    }
+
     private final JobConfig config;
     private final Source<SourceRecord, ?, ?> crops;
     private final Source<SourceRecord, ?, ?> scanEvents;
@@ -66,6 +89,7 @@ public final class BloomstreamJob {
     private final Sink<DeadLetter> deadSink;
     private final Sink<FhirDocument> fhirSink;
     private final Sink<SpecimenStatus> statusSink;
+    private Taps taps = Taps.NONE;
 
     public BloomstreamJob(
             JobConfig config,
@@ -90,17 +114,49 @@ public final class BloomstreamJob {
         this.statusSink = statusSink;
     }
 
-    /** The job on the registry's Kafka topics. */
+    /** The same job with these taps. */
+    public BloomstreamJob withTaps(Taps t) {
+        this.taps = t;
+        return this;
+    }
+
+    /**
+     * The job on the registry's Kafka topics. Pseudonymised topics get their ids replaced in the
+     * sink's serializer (the FHIR bundle is rendered from the pseudonymised report), so turning
+     * pseudonyms on or off changes no operator and no state.
+     */
     public static BloomstreamJob kafka(JobConfig config) {
         KafkaEndpoints k = new KafkaEndpoints(config);
+        Pseudonyms p = config.pseudonyms();
+        Sink<ClassifiedCell> classified =
+                p.appliesTo(Topics.CELLS_CLASSIFIED.name())
+                        ? k.sink(
+                                Topics.CELLS_CLASSIFIED,
+                                (ClassifiedCell c) -> p.of(c.getSpecimenId()),
+                                p::cell)
+                        : k.sink(Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId);
+        Sink<AmlAlert> alerts =
+                p.appliesTo(Topics.ALERTS_AML.name())
+                        ? k.sink(
+                                Topics.ALERTS_AML,
+                                (AmlAlert a) -> p.of(a.getSpecimenId()),
+                                p::alert)
+                        : k.sink(Topics.ALERTS_AML, AmlAlert::getSpecimenId);
+        Sink<SpecimenReport> reports =
+                p.appliesTo(Topics.SPECIMEN_REPORTS.name())
+                        ? k.sink(
+                                Topics.SPECIMEN_REPORTS,
+                                (SpecimenReport r) -> p.of(r.getSpecimenId()),
+                                p::report)
+                        : k.sink(Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId);
         return new BloomstreamJob(
                 config,
                 k.source(Topics.CELLS_ACCEPTED),
                 k.source(Topics.SCAN_EVENTS),
                 k.source(Topics.CELLS_DEAD),
-                k.sink(Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId),
-                k.sink(Topics.ALERTS_AML, AmlAlert::getSpecimenId),
-                k.sink(Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId),
+                classified,
+                alerts,
+                reports,
                 k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf),
                 k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json),
                 k.sink(Topics.SPECIMEN_STATUS, SpecimenStatus::getSpecimenId));
@@ -134,6 +190,9 @@ public final class BloomstreamJob {
         env.setParallelism(config.parallelism());
         env.enableCheckpointing(
                 config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        // State backend, storage and barrier settings are job configuration, so they hold on a
+        // MiniCluster and on a cluster alike (and win over the cluster's defaults).
+        env.configure(config.checkpointing().toConfiguration());
 
         SingleOutputStreamOperator<DecodedCrop> decoded =
                 env.fromSource(crops, WatermarkStrategy.noWatermarks(), "accepted-crops")
@@ -174,10 +233,12 @@ public final class BloomstreamJob {
                         .name("mil-instance")
                         .uid("mil-instance");
 
-        classified
-                .map(new WireCell(config.emitEmbeddings()))
-                .name("wire-cell")
-                .uid("wire-cell")
+        DataStream<ClassifiedCell> tapped = taps.classified(classified);
+
+        taps.beforeClassifiedSink(
+                        tapped.map(new WireCell(config.emitEmbeddings()))
+                                .name("wire-cell")
+                                .uid("wire-cell"))
                 .sinkTo(classifiedSink)
                 .name("sink-classified")
                 .uid("sink-classified");
@@ -196,8 +257,7 @@ public final class BloomstreamJob {
                         .uid("lost-cells");
 
         SingleOutputStreamOperator<AmlAlert> alerts =
-                classified
-                        .keyBy(c -> c.getSpecimenId(), Types.STRING)
+                tapped.keyBy(c -> c.getSpecimenId(), Types.STRING)
                         .connect(scans.union(lost).keyBy(s -> s.specimenId, Types.STRING))
                         .process(new SpecimenMilFunction(models.mil(), config.alertPolicy()))
                         .name("specimen-mil")
@@ -206,7 +266,11 @@ public final class BloomstreamJob {
         alerts.sinkTo(alertSink).name("sink-alerts").uid("sink-alerts");
         DataStream<SpecimenReport> reports = alerts.getSideOutput(SpecimenMilFunction.REPORTS);
         reports.sinkTo(reportSink).name("sink-reports").uid("sink-reports");
-        reports.map(new FhirReportFunction())
+        Pseudonyms pseudonyms = config.pseudonyms();
+        reports.map(
+                        pseudonyms.appliesTo(Topics.SPECIMEN_FHIR.name())
+                                ? new FhirReportFunction(pseudonyms::report)
+                                : new FhirReportFunction())
                 .name("fhir-report")
                 .uid("fhir-report")
                 .sinkTo(fhirSink)

@@ -8,6 +8,7 @@ import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.inference.batch.BatchPolicy;
 import org.bloomstream.inference.image.ImageLimits;
 import org.bloomstream.inference.model.ExecutionConfig;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 
 /**
  * Everything the Flink job needs, parsed once (by the CLI or a test) and immutable afterwards.
@@ -32,6 +33,14 @@ import org.bloomstream.inference.model.ExecutionConfig;
  * @param imageLimits what a decodable crop may be
  * @param emitEmbeddings whether {@code cells.classified} carries the embedding vectors
  * @param unknownOverrides thresholds for unknown cells over the head file's
+ * @param checkpointing state backend, checkpoint and savepoint storage, barrier alignment
+ * @param kafkaSecurity TLS and SASL settings of every Kafka source and sink
+ * @param transactionTimeout {@code transaction.timeout.ms} of the exactly-once sinks: must exceed
+ *     the longest checkpoint plus the longest restart, or a transaction the broker aborted on
+ *     timeout loses its records; must stay at or below the broker's {@code
+ *     transaction.max.timeout.ms} (15 min by default)
+ * @param pseudonyms keyed-HMAC pseudonyms for the ids on topics that leave the lab; {@link
+ *     Pseudonyms#OFF} for none
  */
 public record JobConfig(
         String bootstrapServers,
@@ -49,7 +58,11 @@ public record JobConfig(
         AlertPolicy alertPolicy,
         ImageLimits imageLimits,
         boolean emitEmbeddings,
-        UnknownOverrides unknownOverrides) {
+        UnknownOverrides unknownOverrides,
+        CheckpointSettings checkpointing,
+        KafkaSecurity kafkaSecurity,
+        Duration transactionTimeout,
+        Pseudonyms pseudonyms) {
 
     /** The fixture models shipped in the repository, relative to its root. */
     public static final Path FIXTURE_EMBEDDER = Path.of("models/fixtures/vit-tiny.onnx");
@@ -73,12 +86,35 @@ public record JobConfig(
         if (checkpointInterval.toMillis() < 10) {
             throw new IllegalArgumentException("checkpointInterval must be at least 10 ms");
         }
+        if (checkpointing == null) {
+            checkpointing = CheckpointSettings.DEFAULT;
+        }
+        if (kafkaSecurity == null) {
+            kafkaSecurity = KafkaSecurity.NONE;
+        }
+        if (transactionTimeout == null) {
+            transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
+        }
+        if (transactionTimeout.compareTo(checkpointInterval.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException(
+                    "the Kafka transaction timeout must be well above the checkpoint interval");
+        }
+        if (pseudonyms == null) {
+            pseudonyms = Pseudonyms.OFF;
+        }
     }
+
+    /**
+     * Ten minutes: a checkpoint and a restart must fit, and the broker's default maximum (15 min)
+     * still allows it.
+     */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
 
     /**
      * Defaults: group {@code bloomstream-job}, parallelism 2 (decode too), checkpoints every 2 s,
      * exactly-once sinks, the fixture models, batches of 16 crops or 50 ms, ORT choosing its thread
-     * count, the default alert policy and image limits, no embeddings on the wire.
+     * count, the default alert policy and image limits, no embeddings on the wire, heap state with
+     * checkpoints in memory, plaintext Kafka, 10-minute sink transactions, no pseudonyms.
      */
     public static JobConfig defaults(String bootstrapServers) {
         return new JobConfig(
@@ -97,7 +133,11 @@ public record JobConfig(
                 AlertPolicy.DEFAULT,
                 ImageLimits.DEFAULT,
                 false,
-                UnknownOverrides.NONE);
+                UnknownOverrides.NONE,
+                CheckpointSettings.DEFAULT,
+                KafkaSecurity.NONE,
+                DEFAULT_TRANSACTION_TIMEOUT,
+                Pseudonyms.OFF);
     }
 
     public Builder toBuilder() {
@@ -122,6 +162,10 @@ public record JobConfig(
         private ImageLimits imageLimits;
         private boolean emitEmbeddings;
         private UnknownOverrides unknownOverrides;
+        private CheckpointSettings checkpointing;
+        private KafkaSecurity kafkaSecurity;
+        private Duration transactionTimeout;
+        private Pseudonyms pseudonyms;
 
         private Builder(JobConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -140,6 +184,10 @@ public record JobConfig(
             imageLimits = c.imageLimits;
             emitEmbeddings = c.emitEmbeddings;
             unknownOverrides = c.unknownOverrides;
+            checkpointing = c.checkpointing;
+            kafkaSecurity = c.kafkaSecurity;
+            transactionTimeout = c.transactionTimeout;
+            pseudonyms = c.pseudonyms;
         }
 
         public Builder groupId(String v) {
@@ -217,6 +265,26 @@ public record JobConfig(
             return this;
         }
 
+        public Builder checkpointing(CheckpointSettings v) {
+            checkpointing = v;
+            return this;
+        }
+
+        public Builder kafkaSecurity(KafkaSecurity v) {
+            kafkaSecurity = v;
+            return this;
+        }
+
+        public Builder transactionTimeout(Duration v) {
+            transactionTimeout = v;
+            return this;
+        }
+
+        public Builder pseudonyms(Pseudonyms v) {
+            pseudonyms = v;
+            return this;
+        }
+
         public JobConfig build() {
             return new JobConfig(
                     bootstrapServers,
@@ -234,7 +302,11 @@ public record JobConfig(
                     alertPolicy,
                     imageLimits,
                     emitEmbeddings,
-                    unknownOverrides);
+                    unknownOverrides,
+                    checkpointing,
+                    kafkaSecurity,
+                    transactionTimeout,
+                    pseudonyms);
         }
     }
 }

@@ -11,7 +11,10 @@ import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topic;
 
-/** Builds the job's Kafka sources and sinks from the topic registry and the job config. */
+/**
+ * Builds the job's Kafka sources and sinks from the topic registry and the job config, with the
+ * config's TLS/SASL settings on every one of them.
+ */
 public final class KafkaEndpoints {
     private final JobConfig config;
 
@@ -34,6 +37,7 @@ public final class KafkaEndpoints {
                         "max.partition.fetch.bytes",
                         String.valueOf(ClientSettings.MAX_RECORD_BYTES))
                 .setProperty("partition.discovery.interval.ms", "10000")
+                .setProperties(security())
                 .build();
     }
 
@@ -48,10 +52,13 @@ public final class KafkaEndpoints {
             SerializableFunction<E, V> value) {
         Properties producer = new Properties();
         // Must stay below the broker's transaction.max.timeout.ms, or the job loops on
-        // InitProducerId errors.
-        producer.setProperty("transaction.timeout.ms", "60000");
+        // InitProducerId errors; and above a checkpoint plus a restart, or the broker aborts a
+        // transaction that a checkpoint still has to commit (see JobConfig#transactionTimeout).
+        producer.setProperty(
+                "transaction.timeout.ms", String.valueOf(config.transactionTimeout().toMillis()));
         producer.setProperty("compression.type", "lz4");
         producer.setProperty("max.request.size", String.valueOf(ClientSettings.MAX_RECORD_BYTES));
+        producer.putAll(security());
         return KafkaSink.<E>builder()
                 .setBootstrapServers(config.bootstrapServers())
                 .setRecordSerializer(new TopicSerializer<>(topic, key, value))
@@ -59,6 +66,10 @@ public final class KafkaEndpoints {
                 .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + topic.name())
                 .setKafkaProducerConfig(producer)
                 .build();
+    }
+
+    private Properties security() {
+        return config.kafkaSecurity().applyTo(new Properties());
     }
 
     public DeliveryGuarantee guarantee() {

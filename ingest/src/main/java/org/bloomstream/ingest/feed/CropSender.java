@@ -11,6 +11,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.bloomstream.schemas.Topic;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
@@ -59,7 +60,13 @@ public final class CropSender implements AutoCloseable {
      * send within the budget never blocks on buffer space.
      */
     public static CropSender connect(String bootstrapServers, long maxInFlightBytes) {
-        Properties p = ClientSettings.producer(bootstrapServers);
+        return connect(bootstrapServers, maxInFlightBytes, KafkaSecurity.NONE);
+    }
+
+    /** {@link #connect(String, long)} with TLS and SASL. */
+    public static CropSender connect(
+            String bootstrapServers, long maxInFlightBytes, KafkaSecurity security) {
+        Properties p = ClientSettings.producer(bootstrapServers, security);
         p.put(
                 ProducerConfig.BUFFER_MEMORY_CONFIG,
                 maxInFlightBytes + ClientSettings.MAX_RECORD_BYTES);

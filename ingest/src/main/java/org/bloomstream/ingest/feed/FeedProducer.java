@@ -9,6 +9,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.bloomstream.schemas.Topics;
 
 /**
@@ -26,7 +27,12 @@ public final class FeedProducer implements AutoCloseable {
     private final AtomicReference<Exception> failure = new AtomicReference<>();
 
     public FeedProducer(String bootstrapServers) {
-        this.producer = new KafkaProducer<>(ClientSettings.producer(bootstrapServers));
+        this(bootstrapServers, KafkaSecurity.NONE);
+    }
+
+    /** A feed producer that encrypts and authenticates as {@code security} says. */
+    public FeedProducer(String bootstrapServers, KafkaSecurity security) {
+        this.producer = new KafkaProducer<>(ClientSettings.producer(bootstrapServers, security));
     }
 
     /** What was sent. */

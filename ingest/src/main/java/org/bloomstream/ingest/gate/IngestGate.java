@@ -25,6 +25,7 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
@@ -120,6 +121,15 @@ public final class IngestGate {
 
     /** Streams settings for the gate: exactly-once v2, a short commit interval. */
     public static Properties streamsConfig(String bootstrapServers, String appId, Path stateDir) {
+        return streamsConfig(bootstrapServers, appId, stateDir, KafkaSecurity.NONE);
+    }
+
+    /**
+     * {@link #streamsConfig(String, String, Path)} with TLS/SASL for every client Streams creates
+     * (its consumers, producers and admin client take the unprefixed settings).
+     */
+    public static Properties streamsConfig(
+            String bootstrapServers, String appId, Path stateDir, KafkaSecurity security) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -131,7 +141,7 @@ public final class IngestGate {
         p.put(StreamsConfig.producerPrefix("batch.size"), 1024 * 1024);
         p.put(StreamsConfig.producerPrefix("max.request.size"), 16 * 1024 * 1024);
         p.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), 16 * 1024 * 1024);
-        return p;
+        return security.applyTo(p);
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.bloomstream.ingest.kafka;
 
 import java.util.Properties;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -8,7 +9,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Kafka client settings for image payloads (10-300 KB), shared by every producer and consumer the
- * project creates outside Flink.
+ * project creates outside Flink. The overloads with a {@link KafkaSecurity} add TLS and SASL.
  */
 public final class ClientSettings {
     /** Largest record the project produces; the embedded broker allows it too. */
@@ -24,6 +25,11 @@ public final class ClientSettings {
      * uncompressed BMP and TIFF crops do shrink.
      */
     public static Properties producer(String bootstrapServers) {
+        return producer(bootstrapServers, KafkaSecurity.NONE);
+    }
+
+    /** {@link #producer(String)} with encryption and authentication. */
+    public static Properties producer(String bootstrapServers, KafkaSecurity security) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -34,11 +40,17 @@ public final class ClientSettings {
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD_BYTES);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return p;
+        return security.applyTo(p);
     }
 
     /** A read_committed consumer: it sees only what transactional writers committed. */
     public static Properties consumer(String bootstrapServers, String groupId) {
+        return consumer(bootstrapServers, groupId, KafkaSecurity.NONE);
+    }
+
+    /** {@link #consumer(String, String)} with encryption and authentication. */
+    public static Properties consumer(
+            String bootstrapServers, String groupId, KafkaSecurity security) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -50,6 +62,13 @@ public final class ClientSettings {
         p.put(
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
-        return p;
+        return security.applyTo(p);
+    }
+
+    /** An admin client's settings. */
+    public static Properties admin(String bootstrapServers, KafkaSecurity security) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return security.applyTo(p);
     }
 }

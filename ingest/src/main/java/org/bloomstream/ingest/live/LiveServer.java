@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -108,8 +109,20 @@ public final class LiveServer implements AutoCloseable {
      */
     public static LiveServer startWithConsumer(
             String host, int port, String bootstrapServers, Duration lookback) throws Exception {
+        return startWithConsumer(host, port, bootstrapServers, KafkaSecurity.NONE, lookback);
+    }
+
+    /** {@link #startWithConsumer(String, int, String, Duration)} on a secured cluster. */
+    public static LiveServer startWithConsumer(
+            String host,
+            int port,
+            String bootstrapServers,
+            KafkaSecurity security,
+            Duration lookback)
+            throws Exception {
         LiveView view = new LiveView();
-        LiveViewConsumer consumer = LiveViewConsumer.start(view, bootstrapServers, lookback);
+        LiveViewConsumer consumer =
+                LiveViewConsumer.start(view, bootstrapServers, security, lookback);
         try {
             LiveServer s = new LiveServer(host, port, view, consumer, true);
             s.server.start();

@@ -17,6 +17,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,11 +52,15 @@ public final class LiveViewConsumer implements AutoCloseable {
     private volatile boolean assigned;
 
     private LiveViewConsumer(
-            LiveView view, String bootstrapServers, Duration lookback, Clock clock) {
+            LiveView view,
+            String bootstrapServers,
+            KafkaSecurity security,
+            Duration lookback,
+            Clock clock) {
         this.view = view;
         this.lookback = lookback;
         this.clock = clock;
-        props = ClientSettings.consumer(bootstrapServers, "unused");
+        props = ClientSettings.consumer(bootstrapServers, "unused", security);
         // No group: partitions are assigned by hand and nothing is committed.
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "bloomstream-live-view");
@@ -71,8 +76,14 @@ public final class LiveViewConsumer implements AutoCloseable {
      */
     public static LiveViewConsumer start(
             LiveView view, String bootstrapServers, Duration lookback) {
+        return start(view, bootstrapServers, KafkaSecurity.NONE, lookback);
+    }
+
+    /** {@link #start(LiveView, String, Duration)} with encryption and authentication. */
+    public static LiveViewConsumer start(
+            LiveView view, String bootstrapServers, KafkaSecurity security, Duration lookback) {
         LiveViewConsumer c =
-                new LiveViewConsumer(view, bootstrapServers, lookback, Clock.systemUTC());
+                new LiveViewConsumer(view, bootstrapServers, security, lookback, Clock.systemUTC());
         c.thread.start();
         return c;
     }
