@@ -1,12 +1,9 @@
 package org.bloomstream.app.bench;
 
-import com.sun.management.GarbageCollectionNotificationInfo;
 import java.io.PrintStream;
-import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,10 +24,6 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.management.Notification;
-import javax.management.NotificationEmitter;
-import javax.management.NotificationListener;
-import javax.management.openmbean.CompositeData;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -164,7 +157,6 @@ public final class SoakBench {
                                                         ExecutionConfig.cpu(Math.max(1, cores / 2)))
                                                 .batch(new BatchPolicy(16, Duration.ofMillis(20))),
                                 metricsPort);
-                LiveHeap heap = new LiveHeap();
                 Admin admin =
                         Admin.create(
                                 Map.<String, Object>of(
@@ -215,7 +207,7 @@ public final class SoakBench {
                                 (System.nanoTime() - start) / 1e9,
                                 produced.get(),
                                 classified.get(),
-                                heap.mb(),
+                                liveHeapMb(),
                                 checkpointKb(http, metricsPort),
                                 groupLag(admin, rt));
                 samples.add(s);
@@ -297,59 +289,21 @@ public final class SoakBench {
     }
 
     /**
-     * Heap in use right after the most recent collection, young ones included, from the GC's own
-     * notifications. (A pool's {@code getCollectionUsage()} is no good here: G1 updates the old
-     * generation's figure only on mixed or full collections, so it can stay stale for minutes.)
+     * The live set: heap in use right after a full collection, forced here. Young collections alone
+     * say little: under G1 the old generation keeps its garbage until a mixed cycle, so the heap
+     * after a young collection climbs for minutes and then drops, leak or no leak. A full
+     * collection every sample costs a pause of a few hundred milliseconds every half minute, a
+     * small price for a figure that only a leak can make grow.
      */
-    static final class LiveHeap implements NotificationListener, AutoCloseable {
-        private final AtomicLong afterLastGc = new AtomicLong(-1);
-        private final List<NotificationEmitter> emitters = new ArrayList<>();
-        private final java.util.Set<String> heapPools = new java.util.HashSet<>();
-
-        LiveHeap() {
-            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-                if (pool.getType() == MemoryType.HEAP) {
-                    heapPools.add(pool.getName());
-                }
-            }
-            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-                if (gc instanceof NotificationEmitter e) {
-                    e.addNotificationListener(this, null, null);
-                    emitters.add(e);
-                }
+    static double liveHeapMb() {
+        System.gc();
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                used += pool.getUsage().getUsed();
             }
         }
-
-        @Override
-        public void handleNotification(Notification n, Object handback) {
-            if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
-                    n.getType())) {
-                return;
-            }
-            GarbageCollectionNotificationInfo info =
-                    GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
-            long used = 0;
-            for (Map.Entry<String, MemoryUsage> u :
-                    info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
-                if (heapPools.contains(u.getKey())) {
-                    used += u.getValue().getUsed();
-                }
-            }
-            afterLastGc.set(used);
-        }
-
-        /** MB after the last collection; NaN before the first. */
-        double mb() {
-            long b = afterLastGc.get();
-            return b < 0 ? Double.NaN : b / 1048576.0;
-        }
-
-        @Override
-        public void close() throws Exception {
-            for (NotificationEmitter e : emitters) {
-                e.removeNotificationListener(this);
-            }
-        }
+        return used / 1048576.0;
     }
 
     /** The job's last checkpoint size from the Flink Prometheus reporter; NaN before the first. */

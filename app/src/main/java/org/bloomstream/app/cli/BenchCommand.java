@@ -501,6 +501,15 @@ final class BenchCommand implements Runnable {
         Double rate;
 
         @Option(
+                names = "--ceiling-crops",
+                defaultValue = "12000",
+                description =
+                        "Crops for the ceiling measurement when no --rate is given; the same as"
+                                + " bench plumbing, since a shorter run is mostly JIT warm-up"
+                                + " (default: ${DEFAULT-VALUE}).")
+        long ceilingCrops;
+
+        @Option(
                 names = "--load",
                 defaultValue = "0.8",
                 description = "Fraction of the measured ceiling (default: ${DEFAULT-VALUE}).")
@@ -532,7 +541,8 @@ final class BenchCommand implements Runnable {
             double r = rate != null ? rate : 0;
             if (rate == null) {
                 double max =
-                        SoakBench.measureMaxRate(home, work.resolve("ceiling"), 6000, System.out);
+                        SoakBench.measureMaxRate(
+                                home, work.resolve("ceiling"), ceilingCrops, System.out);
                 r = max * load;
                 System.out.printf(Locale.ROOT, "ceiling %.0f crops/s; soaking at %.0f%n", max, r);
             }
