@@ -56,27 +56,34 @@ final class BenchKit {
             int n = (int) Math.min(perSpecimen, crops - start);
             feed.add(event(specimen, ScanEventType.STARTED, null, t));
             for (int i = 0; i < n; i++) {
-                CellCrop crop =
-                        CellCrop.newBuilder()
-                                .setCellId(specimen + "-c" + i)
-                                .setSpecimenId(specimen)
-                                .setScanId(specimen + "-scan")
-                                .setScannerId("bench")
-                                .setCaptureTime(t)
-                                .setImage(
-                                        ByteBuffer.wrap(
-                                                images.get((int) ((start + i) % images.size()))))
-                                .setEncoding(ImageEncoding.JPEG)
-                                .setWidth(edge)
-                                .setHeight(edge)
-                                .build();
                 feed.add(
-                        new Emission(
-                                Emission.Type.CROP, specimen, null, null, null, crop, null, null));
+                        crop(
+                                specimen,
+                                i,
+                                images.get((int) ((start + i) % images.size())),
+                                edge,
+                                t));
             }
             feed.add(event(specimen, ScanEventType.FINISHED, n, t));
         }
         return feed;
+    }
+
+    /** The {@code i}-th crop of a specimen, as a scanner sends it. */
+    static Emission crop(String specimen, int i, byte[] jpeg, int edge, Instant t) {
+        CellCrop crop =
+                CellCrop.newBuilder()
+                        .setCellId(specimen + "-c" + i)
+                        .setSpecimenId(specimen)
+                        .setScanId(specimen + "-scan")
+                        .setScannerId("bench")
+                        .setCaptureTime(t)
+                        .setImage(ByteBuffer.wrap(jpeg))
+                        .setEncoding(ImageEncoding.JPEG)
+                        .setWidth(edge)
+                        .setHeight(edge)
+                        .build();
+        return new Emission(Emission.Type.CROP, specimen, null, null, null, crop, null, null);
     }
 
     static Emission event(String specimen, ScanEventType type, Integer n, Instant t) {

@@ -8,7 +8,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,8 +37,7 @@ import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.schemas.Topics;
-import org.bloomstream.schemas.avro.CellCrop;
-import org.bloomstream.schemas.avro.ImageEncoding;
+import org.bloomstream.schemas.avro.ScanEventType;
 
 /**
  * The soak: the embedded pipeline (tiny fixture, parallelism 2) fed at a steady rate for a long
@@ -391,31 +389,20 @@ public final class SoakBench {
             if (inSpecimen < 0) {
                 specimen = String.format("SOAK-%07d", next / perSpecimen);
                 inSpecimen = 0;
-                return BenchKit.event(
-                        specimen, org.bloomstream.schemas.avro.ScanEventType.STARTED, null, t);
+                return BenchKit.event(specimen, ScanEventType.STARTED, null, t);
             }
             boolean specimenDone = inSpecimen == perSpecimen || next == crops;
             if (specimenDone) {
                 int n = inSpecimen;
                 inSpecimen = -1;
-                return BenchKit.event(
-                        specimen, org.bloomstream.schemas.avro.ScanEventType.FINISHED, n, t);
+                return BenchKit.event(specimen, ScanEventType.FINISHED, n, t);
             }
-            CellCrop crop =
-                    CellCrop.newBuilder()
-                            .setCellId(specimen + "-c" + inSpecimen)
-                            .setSpecimenId(specimen)
-                            .setScanId(specimen + "-scan")
-                            .setScannerId("soak")
-                            .setCaptureTime(t)
-                            .setImage(ByteBuffer.wrap(images.get((int) (next % images.size()))))
-                            .setEncoding(ImageEncoding.JPEG)
-                            .setWidth(320)
-                            .setHeight(320)
-                            .build();
+            Emission crop =
+                    BenchKit.crop(
+                            specimen, inSpecimen, images.get((int) (next % images.size())), 320, t);
             inSpecimen++;
             next++;
-            return new Emission(Emission.Type.CROP, specimen, null, null, null, crop, null, null);
+            return crop;
         }
     }
 }
