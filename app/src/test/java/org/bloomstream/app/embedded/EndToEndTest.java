@@ -5,12 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.demo.OutputTally;
 import org.bloomstream.app.job.JobConfig;
@@ -19,8 +24,10 @@ import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
+import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.ingest.synthetic.SpecimenProfile;
 import org.bloomstream.ingest.synthetic.SyntheticScanner;
+import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.DeadLetter;
 import org.bloomstream.schemas.avro.DeadLetterReason;
@@ -119,8 +126,26 @@ class EndToEndTest {
                     early = MetricsScrape.scrape(metricsPort);
                 }
             }
-            // Give any duplicate a chance to show up: one more checkpoint's worth of output.
-            Thread.sleep(1500);
+            // A duplicate could only come from a transaction still open when the counts were
+            // reached. Two more completed checkpoints commit every such transaction (three on the
+            // reporter's count, which refreshes every second and may be one behind); then the
+            // whole topic is read, up to its last stable offset, by a consumer of its own.
+            double checkpoints =
+                    MetricsScrape.total(
+                            MetricsScrape.scrape(metricsPort), "numberOfCompletedCheckpoints");
+            long checkpointDeadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+            while (MetricsScrape.total(
+                            MetricsScrape.scrape(metricsPort), "numberOfCompletedCheckpoints")
+                    < checkpoints + 3) {
+                assertThat(System.nanoTime())
+                        .as("two more checkpoints")
+                        .isLessThan(checkpointDeadline);
+                rt.checkJobAlive();
+                Thread.sleep(200);
+            }
+            List<String> committed = committedCellIds(rt.bootstrapServers());
+            assertThat(committed).doesNotHaveDuplicates();
+            assertThat(Set.copyOf(committed)).isEqualTo(goodIds);
             s = tally.snapshot();
 
             assertThat(s.duplicateCells()).isZero();
@@ -219,6 +244,32 @@ class EndToEndTest {
                             assertThat(subtype).isEqualTo(truth.get(specimen).label()));
             assertThat(s.alerts().stream().map(AmlAlert::getAlertId).distinct().count())
                     .isEqualTo(s.alerts().size());
+        }
+    }
+
+    /** Every cell id on the classified topic, read_committed, from the start to the end. */
+    static List<String> committedCellIds(String bootstrap) {
+        String topic = Topics.CELLS_CLASSIFIED.name();
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(
+                        ClientSettings.consumer(bootstrap, "e2e-check-" + UUID.randomUUID()))) {
+            List<TopicPartition> parts =
+                    c.partitionsFor(topic).stream()
+                            .map(i -> new TopicPartition(topic, i.partition()))
+                            .toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            // Under read_committed these are the last stable offsets.
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<String> ids = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("read to the end").isLessThan(deadline);
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    ids.add(Topics.CELLS_CLASSIFIED.deserializeValue(r.value()).getCellId());
+                }
+            }
+            return ids;
         }
     }
 }

@@ -53,4 +53,21 @@ final class MetricsScrape {
                 .mapToDouble(Map.Entry::getValue)
                 .sum();
     }
+
+    /**
+     * Sum over all label sets of the series named exactly {@code flink_..._<metric>}, any scope.
+     */
+    static double total(Map<String, Double> series, String metric) {
+        return series.entrySet().stream()
+                .filter(
+                        e -> {
+                            String name =
+                                    e.getKey().contains("{")
+                                            ? e.getKey().substring(0, e.getKey().indexOf('{'))
+                                            : e.getKey();
+                            return name.endsWith("_" + metric);
+                        })
+                .mapToDouble(Map.Entry::getValue)
+                .sum();
+    }
 }
