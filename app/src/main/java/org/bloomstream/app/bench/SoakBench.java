@@ -167,6 +167,8 @@ public final class SoakBench {
                     new Thread(
                             () -> countClassified(rt.bootstrapServers(), running, classified),
                             "soak-consumer");
+            // Daemons: when a sample throws (a failed job), the command must still exit.
+            consumer.setDaemon(true);
             consumer.start();
             AtomicLong produced = new AtomicLong();
             long crops = Math.round(options.cropsPerSecond() * options.duration().toSeconds());
@@ -188,6 +190,7 @@ public final class SoakBench {
                                 }
                             },
                             "soak-producer");
+            producer.setDaemon(true);
             long start = System.nanoTime();
             producer.start();
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

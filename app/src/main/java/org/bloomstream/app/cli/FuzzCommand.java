@@ -54,7 +54,9 @@ final class FuzzCommand implements Callable<Integer> {
             names = "--work-dir",
             paramLabel = "DIR",
             description =
-                    "Broker and gate files; deleted at the end (default: a new temporary directory).")
+                    "Where the run's broker and gate files go: a new directory under DIR, deleted at"
+                            + " the end; DIR itself is left alone (default: the system's temporary"
+                            + " directory).")
     Path workDir;
 
     @Mixin PipelineOptions pipeline;
@@ -64,7 +66,12 @@ final class FuzzCommand implements Callable<Integer> {
         if (count < 1) {
             throw new IllegalArgumentException("--count must be at least 1");
         }
-        Path dir = workDir != null ? workDir : Files.createTempDirectory("bloomstream-fuzz-");
+        // A directory of the run's own: the runtime deletes its work directory when it closes.
+        Path dir =
+                workDir != null
+                        ? Files.createTempDirectory(
+                                Files.createDirectories(workDir), "bloomstream-fuzz-")
+                        : Files.createTempDirectory("bloomstream-fuzz-");
         Path real = crops != null ? crops : FuzzRun.defaultRealCrops(BloomstreamCli.home());
         FuzzTally tally =
                 new FuzzRun(

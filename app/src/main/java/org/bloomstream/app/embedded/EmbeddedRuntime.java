@@ -235,8 +235,10 @@ public final class EmbeddedRuntime implements AutoCloseable {
             }
             return rt;
         } catch (Exception e) {
-            if (rt != null && rt.live != null) {
-                rt.live.close();
+            if (rt != null) {
+                // The job may already run (the live page starts after it): stop it too.
+                rt.close();
+                throw e;
             }
             if (gate != null) {
                 gate.close(Duration.ofSeconds(10));

@@ -267,6 +267,13 @@ final class HeadlessChromium implements AutoCloseable {
     private static void kill(Process p) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
+        // Let it go before its profile is deleted: a browser still writing there would leave
+        // files behind.
+        try {
+            p.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // it was killed forcibly; a slow exit only costs a leftover temp file
+        }
     }
 
     private static String tail(Path log) {

@@ -136,7 +136,10 @@ class LivePageBrowserTest {
                             try {
                                 sampling.set(false);
                                 if (sampler[0] != null) {
-                                    sampler[0].join(30_000);
+                                    sampler[0].join(60_000);
+                                    assertThat(sampler[0].isAlive())
+                                            .as("the page sampler stopped")
+                                            .isFalse();
                                 }
                                 // The last records reach the page within a poll or two.
                                 awaitPage(
@@ -161,8 +164,10 @@ class LivePageBrowserTest {
                             String.valueOf(CELLS),
                             "--seed",
                             String.valueOf(SEED),
+                            // A finite rate: at full speed a fast machine could finish the
+                            // demo between two samples, and nothing would be seen open.
                             "--rate",
-                            "0",
+                            "150",
                             "--bad-fraction",
                             "0.02");
             assertThat(r.exitCode()).isZero();
@@ -180,7 +185,11 @@ class LivePageBrowserTest {
 
             // Live: while the demo ran, the page showed open specimens part way through.
             Set<String> seenOpen = new HashSet<>();
-            for (JsonNode s : samples) {
+            List<JsonNode> seen;
+            synchronized (samples) {
+                seen = List.copyOf(samples);
+            }
+            for (JsonNode s : seen) {
                 for (JsonNode sp : s.get("specimens")) {
                     if (!sp.get("phase").asText().equals("REPORTED")
                             && !sp.get("probabilities").isEmpty()) {

@@ -124,7 +124,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     Admin.create(ClientSettings.admin(bootstrap, secure.clientSecurity()))) {
                 admin.describeCluster().nodes().get(10, TimeUnit.SECONDS);
                 return;
-            } catch (ExecutionException e) {
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 last = e;
                 Thread.sleep(100);
             }

@@ -202,6 +202,21 @@ public final class LiveView {
 
     // ---------------------------------------------------------------- inputs
 
+    /**
+     * Forgets everything, before the topics are read again from the lookback (a reconnect):
+     * replaying into the old state would count every cell twice.
+     */
+    public synchronized void clear() {
+        open.clear();
+        closed.clear();
+        alerts.clear();
+        crops.clear();
+        cachedBytes = 0;
+        cellsClassified = 0;
+        skipped = 0;
+        version++;
+    }
+
     public synchronized void onScanEvent(ScanEvent e) {
         Specimen s = openSpecimen(e.getSpecimenId());
         if (s == null) {

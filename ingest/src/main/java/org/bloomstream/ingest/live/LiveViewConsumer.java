@@ -111,6 +111,9 @@ public final class LiveViewConsumer implements AutoCloseable {
                 if (!running.get()) {
                     return;
                 }
+                // A reconnect reads from the lookback again: start from an empty view, or every
+                // cell would be counted twice.
+                view.clear();
                 assign(c);
                 assigned = true;
                 error = null;

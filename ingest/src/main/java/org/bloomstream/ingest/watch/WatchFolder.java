@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 import org.bloomstream.ingest.feed.CropSender;
 import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.DeadLetters;
+import org.bloomstream.schemas.LogIds;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
@@ -267,7 +268,9 @@ public final class WatchFolder {
                 }
                 if (!isCrop(name)) {
                     if (!isControlFile(name) && reportedIgnored.add(f)) {
-                        listener.warning(folder, "ignoring " + name + ": not an image file name");
+                        listener.warning(
+                                folder,
+                                "ignoring file " + LogIds.ref(name) + ": not an image file name");
                     }
                     continue;
                 }
@@ -488,7 +491,9 @@ public final class WatchFolder {
                         "the manifest lists "
                                 + missing.size()
                                 + " file(s) that were not found: "
-                                + missing.subList(0, Math.min(5, missing.size())));
+                                + missing.subList(0, Math.min(5, missing.size())).stream()
+                                        .map(LogIds::ref)
+                                        .toList());
             }
             if (listed.size() != produced) {
                 listener.warning(

@@ -58,12 +58,10 @@ class EmbeddedKafkaRestartTest {
                 }
                 plain.send(record(topic, "plain-before")).get();
 
-                long t0 = System.nanoTime();
+                // No timing asserted: startBroker's own bound is the only limit (a loaded build
+                // machine must not fail this test; speed is not what it checks).
                 kafka.stopBroker();
                 kafka.startBroker(Duration.ofSeconds(60));
-                assertThat(Duration.ofNanos(System.nanoTime() - t0))
-                        .as("restart time")
-                        .isLessThan(Duration.ofSeconds(8));
                 assertThat(kafka.bootstrapServers()).isEqualTo(bootstrap);
 
                 // The producer that was open across the restart reconnects by itself.

@@ -107,6 +107,38 @@ class LiveServerTest {
     }
 
     @Test
+    void aReplayAfterClearShowsTheSameViewNotTwiceTheCells() throws Exception {
+        LiveView view =
+                new LiveView(LiveView.Limits.DEFAULT, Clock.fixed(T0, java.time.ZoneOffset.UTC));
+        Runnable replay =
+                () -> {
+                    view.accept(
+                            Topics.SCAN_EVENTS.name(), Topics.SCAN_EVENTS.serializeValue(scan()));
+                    for (int i = 0; i < 4; i++) {
+                        view.accept(
+                                Topics.CELLS_ACCEPTED.name(),
+                                Topics.CELLS_ACCEPTED.serializeValue(crop(i)));
+                    }
+                    view.accept(
+                            Topics.SPECIMEN_STATUS.name(),
+                            Topics.SPECIMEN_STATUS.serializeValue(status()));
+                };
+        replay.run();
+        var once = view.snapshot();
+        int cached = view.cachedCrops();
+
+        // What the consumer does on a reconnect: clear, then read from the lookback again.
+        view.clear();
+        replay.run();
+
+        var again = view.snapshot();
+        assertThat(again.get("specimens")).isEqualTo(once.get("specimens"));
+        assertThat(again.get("counts")).isEqualTo(once.get("counts"));
+        assertThat(again.at("/specimens/0/progress").asDouble()).isEqualTo(0.4);
+        assertThat(view.cachedCrops()).isEqualTo(cached).isPositive();
+    }
+
+    @Test
     void answersErrorsAsJsonAndReportsTheConsumersState() throws Exception {
         try (LiveServer server = LiveServer.start("127.0.0.1", 0, new LiveView(), null)) {
             HttpResponse<String> missing = get(server, "/nope");
