@@ -101,6 +101,15 @@ final class HeadlessChromium implements AutoCloseable {
                         .redirectErrorStream(true)
                         .redirectOutput(log.toFile())
                         .start();
+        // A test JVM killed by a timeout never reaches close(): take the browser along anyway.
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                                    p.destroyForcibly();
+                                },
+                                "chromium-reaper"));
         try {
             Path portFile = profile.resolve("profile").resolve("DevToolsActivePort");
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

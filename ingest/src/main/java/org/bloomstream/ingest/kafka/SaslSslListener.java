@@ -95,11 +95,28 @@ public record SaslSslListener(
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(
-                    "keytool " + args[0] + " failed: " + new String(out, StandardCharsets.UTF_8));
+        // Output to a file, not a pipe: reading a pipe would block until keytool exits, and the
+        // timeout below could never fire.
+        Path log = Files.createTempFile("keytool-", ".log");
+        try {
+            Process p =
+                    new ProcessBuilder(cmd)
+                            .redirectErrorStream(true)
+                            .redirectOutput(log.toFile())
+                            .start();
+            boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+            if (!exited) {
+                p.destroyForcibly();
+            }
+            if (!exited || p.exitValue() != 0) {
+                throw new IOException(
+                        "keytool "
+                                + args[0]
+                                + (exited ? " failed: " : " timed out: ")
+                                + Files.readString(log, StandardCharsets.UTF_8));
+            }
+        } finally {
+            Files.deleteIfExists(log);
         }
     }
 
