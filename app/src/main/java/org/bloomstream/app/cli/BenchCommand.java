@@ -33,6 +33,14 @@ import picocli.CommandLine.Option;
             BenchCommand.Soak.class
         })
 final class BenchCommand implements Runnable {
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** Every bench's figures, as indented JSON. */
+    static void writeJson(Path file, Object figures) throws java.io.IOException {
+        JSON.writeValue(file.toFile(), figures);
+    }
+
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -150,9 +158,7 @@ final class BenchCommand implements Runnable {
                     r.pipelineCropsPerSecond(),
                     r.ratio());
             if (json != null) {
-                new ObjectMapper()
-                        .enable(SerializationFeature.INDENT_OUTPUT)
-                        .writeValue(json.toFile(), r.toMap());
+                writeJson(json, r.toMap());
             }
             return 0;
         }
@@ -257,9 +263,7 @@ final class BenchCommand implements Runnable {
                                     System.out)
                             .run();
             if (json != null) {
-                new ObjectMapper()
-                        .enable(SerializationFeature.INDENT_OUTPUT)
-                        .writeValue(json.toFile(), r);
+                writeJson(json, r);
             }
             return 0;
         }
@@ -367,9 +371,7 @@ final class BenchCommand implements Runnable {
                     "(*) kNN time per cell / (kNN + model time per cell), model at %.0f crops/s%n",
                     modelRate);
             if (json != null) {
-                new ObjectMapper()
-                        .enable(SerializationFeature.INDENT_OUTPUT)
-                        .writeValue(json.toFile(), r.toMap());
+                writeJson(json, r.toMap());
             }
             return 0;
         }
@@ -429,9 +431,7 @@ final class BenchCommand implements Runnable {
                                             Files.isRegularFile(vit) ? vit : null),
                                     System.out)
                             .run();
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(json.toFile(), r);
+            writeJson(json, r);
             System.out.println("wrote " + json);
             return 0;
         }
@@ -557,9 +557,7 @@ final class BenchCommand implements Runnable {
                                             cellsPerSpecimen),
                                     System.out)
                             .run();
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(json.toFile(), result.toMap());
+            writeJson(json, result.toMap());
             System.out.println("wrote " + json);
             return result.flat() ? 0 : 1;
         }
