@@ -11,6 +11,7 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.function.SerializableFunction;
 import org.bloomstream.aggregation.MilInstanceScorer;
 import org.bloomstream.aggregation.SpecimenMilFunction;
 import org.bloomstream.aggregation.SpecimenSignal;
@@ -32,6 +33,7 @@ import org.bloomstream.inference.typing.HeadLoader;
 import org.bloomstream.inference.typing.UnknownPolicy;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
+import org.bloomstream.schemas.Topic;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.ClassifiedCell;
@@ -128,38 +130,32 @@ public final class BloomstreamJob {
     public static BloomstreamJob kafka(JobConfig config) {
         KafkaEndpoints k = new KafkaEndpoints(config);
         Pseudonyms p = config.pseudonyms();
-        Sink<ClassifiedCell> classified =
-                p.appliesTo(Topics.CELLS_CLASSIFIED.name())
-                        ? k.sink(
-                                Topics.CELLS_CLASSIFIED,
-                                (ClassifiedCell c) -> p.of(c.getSpecimenId()),
-                                p::cell)
-                        : k.sink(Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId);
-        Sink<AmlAlert> alerts =
-                p.appliesTo(Topics.ALERTS_AML.name())
-                        ? k.sink(
-                                Topics.ALERTS_AML,
-                                (AmlAlert a) -> p.of(a.getSpecimenId()),
-                                p::alert)
-                        : k.sink(Topics.ALERTS_AML, AmlAlert::getSpecimenId);
-        Sink<SpecimenReport> reports =
-                p.appliesTo(Topics.SPECIMEN_REPORTS.name())
-                        ? k.sink(
-                                Topics.SPECIMEN_REPORTS,
-                                (SpecimenReport r) -> p.of(r.getSpecimenId()),
-                                p::report)
-                        : k.sink(Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId);
         return new BloomstreamJob(
                 config,
                 k.source(Topics.CELLS_ACCEPTED),
                 k.source(Topics.SCAN_EVENTS),
                 k.source(Topics.CELLS_DEAD),
-                classified,
-                alerts,
-                reports,
+                outgoing(k, p, Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId, p::cell),
+                outgoing(k, p, Topics.ALERTS_AML, AmlAlert::getSpecimenId, p::alert),
+                outgoing(k, p, Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId, p::report),
                 k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf),
                 k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json),
                 k.sink(Topics.SPECIMEN_STATUS, SpecimenStatus::getSpecimenId));
+    }
+
+    /**
+     * The sink of a topic that may leave the lab: keyed by specimen, with every id replaced by its
+     * pseudonym in the serializer when the configuration names the topic.
+     */
+    private static <V> Sink<V> outgoing(
+            KafkaEndpoints k,
+            Pseudonyms p,
+            Topic<String, V> topic,
+            SerializableFunction<V, String> specimenId,
+            SerializableFunction<V, V> pseudonymise) {
+        return p.appliesTo(topic.name())
+                ? k.sink(topic, (V v) -> p.of(specimenId.apply(v)), pseudonymise)
+                : k.sink(topic, specimenId);
     }
 
     /** Loaded once on the client, checked against each other, shipped with the job graph. */
