@@ -16,11 +16,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.demo.OutputTally;
-import org.bloomstream.app.job.JobConfig;
-import org.bloomstream.inference.batch.BatchPolicy;
-import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
@@ -41,32 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
  * scanner's ground truth, read back with read_committed consumers.
  */
 class EndToEndTest {
-
-    static JobConfig config(String bootstrap, Path home) {
-        return JobConfig.defaults(bootstrap).toBuilder()
-                .parallelism(2)
-                .checkpointInterval(Duration.ofMillis(500))
-                .embedderModel(home.resolve(JobConfig.FIXTURE_EMBEDDER))
-                .head(home.resolve(JobConfig.FIXTURE_CELL_HEAD))
-                .milModel(home.resolve(JobConfig.FIXTURE_MIL))
-                .execution(ExecutionConfig.cpu(1))
-                .batch(new BatchPolicy(16, Duration.ofMillis(20)))
-                .transactionalIdPrefix("e2e-" + System.nanoTime())
-                .alertPolicy(
-                        new AlertPolicy(
-                                50,
-                                0.9,
-                                Map.of(),
-                                20,
-                                Duration.ofSeconds(20),
-                                Duration.ofMinutes(5),
-                                5))
-                .build();
-    }
-
-    static Path home() {
-        return Path.of(System.getProperty("bloomstream.home", "..")).toAbsolutePath().normalize();
-    }
 
     @Test
     void everyCellIsClassifiedOrDeadLetteredExactlyOnceAndOnlySubtypesAlert(@TempDir Path dir)
@@ -94,7 +64,7 @@ class EndToEndTest {
                         EmbeddedRuntime.start(
                                 new EmbeddedRuntime.Options(
                                         4,
-                                        b -> config(b, home()),
+                                        b -> TestJobs.fixtureJob(b, "e2e-"),
                                         false,
                                         dir.resolve("rt"),
                                         metricsPort));

@@ -68,8 +68,7 @@ class SecureKafkaTest {
                         new EmbeddedRuntime.Options(
                                         2,
                                         b ->
-                                                EndToEndTest.config(b, EndToEndTest.home())
-                                                        .toBuilder()
+                                                TestJobs.fixtureJob(b, "e2e-").toBuilder()
                                                         .kafkaSecurity(security)
                                                         .pseudonyms(pseudonyms)
                                                         .build(),

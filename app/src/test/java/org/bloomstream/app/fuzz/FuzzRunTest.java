@@ -16,10 +16,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
-import org.bloomstream.aggregation.alert.AlertPolicy;
+import org.bloomstream.app.embedded.TestJobs;
 import org.bloomstream.app.job.JobConfig;
-import org.bloomstream.inference.batch.BatchPolicy;
-import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.ingest.fuzz.CropFuzzer;
 import org.bloomstream.ingest.fuzz.FuzzSeeds;
 import org.bloomstream.ingest.fuzz.FuzzTally;
@@ -51,34 +49,11 @@ class FuzzRunTest {
     private static String printed;
 
     static JobConfig config(String bootstrap) {
-        Path home = home();
-        return JobConfig.defaults(bootstrap).toBuilder()
-                .parallelism(2)
-                .checkpointInterval(Duration.ofMillis(500))
-                .embedderModel(home.resolve(JobConfig.FIXTURE_EMBEDDER))
-                .head(home.resolve(JobConfig.FIXTURE_CELL_HEAD))
-                .milModel(home.resolve(JobConfig.FIXTURE_MIL))
-                .execution(ExecutionConfig.cpu(1))
-                .batch(new BatchPolicy(16, Duration.ofMillis(20)))
-                .transactionalIdPrefix("fuzz-" + System.nanoTime())
-                .alertPolicy(
-                        new AlertPolicy(
-                                50,
-                                0.9,
-                                Map.of(),
-                                20,
-                                Duration.ofSeconds(20),
-                                Duration.ofMinutes(5),
-                                5))
-                .build();
-    }
-
-    static Path home() {
-        return Path.of(System.getProperty("bloomstream.home", "..")).toAbsolutePath().normalize();
+        return TestJobs.fixtureJob(bootstrap, "fuzz-");
     }
 
     static FuzzTally run(long seed, int count, Path dir, PrintStream out) throws Exception {
-        Path real = FuzzRun.defaultRealCrops(home());
+        Path real = FuzzRun.defaultRealCrops(TestJobs.home());
         if (!Files.isDirectory(real)) {
             System.out.println("fuzz: " + real + " absent; skipping real seed crops");
         }
