@@ -34,22 +34,37 @@ public interface CellTypeHead extends Serializable {
     /** {@code knn}, {@code linear} or {@code nearest-centroid}. */
     String kind();
 
-    String headId();
+    /** What every head records: ids, width, classes, thresholds and provenance. */
+    HeadInfo info();
 
-    String embeddingModelId();
+    default String headId() {
+        return info().headId();
+    }
 
-    int dim();
+    default String embeddingModelId() {
+        return info().embeddingModelId();
+    }
 
-    List<String> classes();
+    default int dim() {
+        return info().dim();
+    }
+
+    default List<String> classes() {
+        return info().classes();
+    }
 
     /** The thresholds recorded when the head was fitted. */
-    UnknownPolicy unknownPolicy();
+    default UnknownPolicy unknownPolicy() {
+        return info().unknownPolicy();
+    }
 
     /** The same head with other thresholds. */
     CellTypeHead withUnknownPolicy(UnknownPolicy policy);
 
     /** How the head was fitted (free-form, for people: data, library, settings). */
-    Map<String, String> provenance();
+    default Map<String, String> provenance() {
+        return info().provenance();
+    }
 
     /**
      * Opens the head for scoring. A kNN head runs its similarity search on the provider of {@code

@@ -163,36 +163,7 @@ public final class CentroidHead implements CellTypeHead {
     }
 
     @Override
-    public String headId() {
-        return info.headId();
-    }
-
-    @Override
-    public String embeddingModelId() {
-        return info.embeddingModelId();
-    }
-
-    @Override
-    public List<String> classes() {
-        return info.classes();
-    }
-
-    @Override
-    public int dim() {
-        return info.dim();
-    }
-
-    @Override
-    public UnknownPolicy unknownPolicy() {
-        return info.unknownPolicy();
-    }
-
-    @Override
-    public Map<String, String> provenance() {
-        return info.provenance();
-    }
-
-    HeadInfo info() {
+    public HeadInfo info() {
         return info;
     }
 

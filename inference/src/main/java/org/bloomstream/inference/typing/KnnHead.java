@@ -163,38 +163,13 @@ public final class KnnHead implements CellTypeHead {
     }
 
     @Override
+    public HeadInfo info() {
+        return info;
+    }
+
+    @Override
     public String kind() {
         return KIND;
-    }
-
-    @Override
-    public String headId() {
-        return info.headId();
-    }
-
-    @Override
-    public String embeddingModelId() {
-        return info.embeddingModelId();
-    }
-
-    @Override
-    public int dim() {
-        return info.dim();
-    }
-
-    @Override
-    public List<String> classes() {
-        return info.classes();
-    }
-
-    @Override
-    public UnknownPolicy unknownPolicy() {
-        return info.unknownPolicy();
-    }
-
-    @Override
-    public Map<String, String> provenance() {
-        return info.provenance();
     }
 
     @Override
