@@ -254,9 +254,15 @@ public final class CropHttpServer implements AutoCloseable {
                 if (r.status == 401) {
                     response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
                 }
+                // A refusal may come before the body was read (401, 413, 429). Jetty then drops
+                // the connection once it has answered, and a client that pooled it races that
+                // close on its next request ("header parser received no bytes"). Saying so in
+                // the answer keeps clients from reusing a connection we are about to close.
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 error(response, callback, r.status, r.getMessage());
             } catch (RuntimeException e) {
                 refused.incrementAndGet();
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 error(response, callback, 500, "internal error: " + e);
             }
             return true;
