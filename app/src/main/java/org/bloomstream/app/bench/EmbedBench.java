@@ -1,11 +1,9 @@
 package org.bloomstream.app.bench;
 
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,10 +25,6 @@ import org.bloomstream.ingest.synthetic.CellKind;
 import org.bloomstream.ingest.synthetic.CellRenderer;
 import org.bloomstream.ingest.synthetic.SpecimenProfile;
 import org.bloomstream.ingest.synthetic.SyntheticScanner;
-import org.bloomstream.schemas.avro.CellCrop;
-import org.bloomstream.schemas.avro.ImageEncoding;
-import org.bloomstream.schemas.avro.ScanEvent;
-import org.bloomstream.schemas.avro.ScanEventType;
 
 /**
  * How close the streaming pipeline gets to the model's own speed: the same ONNX model, batch size
@@ -263,47 +257,7 @@ public final class EmbedBench {
         for (int i = 0; i < 200; i++) {
             images.add(SyntheticScanner.renderJpeg(renderer, kinds[i % kinds.length], i));
         }
-        List<Emission> feed = new ArrayList<>();
-        Instant t = Instant.now();
-        int perSpecimen = 200;
-        for (long start = 0; start < crops; start += perSpecimen) {
-            String specimen = String.format("BENCH-%05d", start / perSpecimen);
-            int n = (int) Math.min(perSpecimen, crops - start);
-            feed.add(event(specimen, ScanEventType.STARTED, null, t));
-            for (int i = 0; i < n; i++) {
-                CellCrop crop =
-                        CellCrop.newBuilder()
-                                .setCellId(specimen + "-c" + i)
-                                .setSpecimenId(specimen)
-                                .setScanId(specimen + "-scan")
-                                .setScannerId("bench")
-                                .setCaptureTime(t)
-                                .setImage(ByteBuffer.wrap(images.get(i % images.size())))
-                                .setEncoding(ImageEncoding.JPEG)
-                                .setWidth(128)
-                                .setHeight(128)
-                                .build();
-                feed.add(
-                        new Emission(
-                                Emission.Type.CROP, specimen, null, null, null, crop, null, null));
-            }
-            feed.add(event(specimen, ScanEventType.FINISHED, n, t));
-        }
-        return feed;
-    }
-
-    private static Emission event(String specimen, ScanEventType type, Integer n, Instant t) {
-        return new Emission(
-                type == ScanEventType.STARTED
-                        ? Emission.Type.SCAN_STARTED
-                        : Emission.Type.SCAN_FINISHED,
-                specimen,
-                null,
-                null,
-                new ScanEvent(specimen + "-scan", specimen, "bench", type, t, n),
-                null,
-                null,
-                null);
+        return BenchKit.feed("BENCH", crops, 200, images, 128);
     }
 
     private static double round(double v) {
