@@ -12,11 +12,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.app.demo.OutputTally;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
-import org.bloomstream.inference.batch.BatchPolicy;
-import org.bloomstream.inference.model.ExecutionConfig;
+import org.bloomstream.app.embedded.TestJobs;
+import org.bloomstream.app.faults.FaultRun;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.synthetic.SyntheticScanner;
@@ -58,28 +57,11 @@ class SavepointUpgradeTest {
         }
     }
 
+    /** The fault suite's job (fixture models, long alert timers), checkpointing to RocksDB. */
     static JobConfig config(String bootstrap, Path checkpoints) {
-        Path home =
-                Path.of(System.getProperty("bloomstream.home", "..")).toAbsolutePath().normalize();
-        return JobConfig.defaults(bootstrap).toBuilder()
-                .parallelism(2)
-                .checkpointInterval(Duration.ofMillis(500))
-                .embedderModel(home.resolve(JobConfig.FIXTURE_EMBEDDER))
-                .head(home.resolve(JobConfig.FIXTURE_CELL_HEAD))
-                .milModel(home.resolve(JobConfig.FIXTURE_MIL))
-                .execution(ExecutionConfig.cpu(1))
-                .batch(new BatchPolicy(16, Duration.ofMillis(20)))
+        return FaultRun.job(bootstrap, TestJobs.home()).toBuilder()
                 .transactionalIdPrefix("upgrade-" + System.nanoTime())
                 .checkpointing(CheckpointSettings.rocksDb(checkpoints.toUri().toString()))
-                .alertPolicy(
-                        new AlertPolicy(
-                                50,
-                                0.9,
-                                Map.of(),
-                                20,
-                                Duration.ofMinutes(5),
-                                Duration.ofMinutes(10),
-                                5))
                 .build();
     }
 
