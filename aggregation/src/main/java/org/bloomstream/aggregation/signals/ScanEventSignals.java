@@ -36,11 +36,11 @@ public class ScanEventSignals extends ProcessFunction<SourceRecord, SpecimenSign
         try {
             ev = serde.decode(in.value);
         } catch (SerializationException e) {
-            dead(ctx, in, DeadLetterReason.BAD_SCHEMA, e.getMessage());
+            dead(ctx, in, DeadLetterReason.BAD_SCHEMA, e.getMessage(), null);
             return;
         }
         if (ev.getSpecimenId() == null || ev.getSpecimenId().isBlank()) {
-            dead(ctx, in, DeadLetterReason.MISSING_ID, "scan event without specimenId");
+            dead(ctx, in, DeadLetterReason.MISSING_ID, "scan event without specimenId", null);
             return;
         }
         long time = ev.getEventTime().toEpochMilli();
@@ -55,7 +55,12 @@ public class ScanEventSignals extends ProcessFunction<SourceRecord, SpecimenSign
                                     time));
             case FINISHED -> {
                 if (ev.getExpectedCells() == null || ev.getExpectedCells() < 0) {
-                    dead(ctx, in, DeadLetterReason.BAD_SCHEMA, "FINISHED without expectedCells");
+                    dead(
+                            ctx,
+                            in,
+                            DeadLetterReason.BAD_SCHEMA,
+                            "FINISHED without expectedCells",
+                            ev.getSpecimenId());
                     return;
                 }
                 out.collect(
@@ -66,11 +71,19 @@ public class ScanEventSignals extends ProcessFunction<SourceRecord, SpecimenSign
                                 ev.getExpectedCells(),
                                 time));
             }
-            default -> dead(ctx, in, DeadLetterReason.BAD_SCHEMA, "unknown scan event type");
+            default ->
+                    dead(
+                            ctx,
+                            in,
+                            DeadLetterReason.BAD_SCHEMA,
+                            "unknown scan event type",
+                            ev.getSpecimenId());
         }
     }
 
-    private static void dead(Context ctx, SourceRecord in, DeadLetterReason reason, String detail) {
-        ctx.output(DEAD, DeadLetters.of(reason, detail, STAGE, in, null, null, Instant.now()));
+    /** A dead letter names its specimen where the event parsed far enough to know it. */
+    private static void dead(
+            Context ctx, SourceRecord in, DeadLetterReason reason, String detail, String specimen) {
+        ctx.output(DEAD, DeadLetters.of(reason, detail, STAGE, in, null, specimen, Instant.now()));
     }
 }
