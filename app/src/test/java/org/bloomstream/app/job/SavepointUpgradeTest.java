@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.runtime.state.IncrementalRemoteKeyedStateHandle;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.bloomstream.app.demo.OutputTally;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
@@ -103,6 +104,10 @@ class SavepointUpgradeTest {
                 FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
             long firstCrops = producer.send(first, 0, null).cropsIn();
             awaitCells(rt, tally, firstCrops, 0);
+            // Its keyed state (dedupe, specimen MIL) really is in RocksDB with incremental
+            // checkpoints: the settings took effect, they were not just accepted.
+            assertThat(CheckpointProbe.keyedStateHandles(checkpoints, Duration.ofSeconds(30)))
+                    .containsOnly(IncrementalRemoteKeyedStateHandle.class);
 
             String savepoint = rt.stopJobWithSavepoint(savepoints, Duration.ofMinutes(2));
             assertThat(savepoint).isNotBlank();
