@@ -4,10 +4,6 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,6 +32,7 @@ import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
 import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.ingest.metrics.PrometheusText;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.ScanEventType;
 
@@ -193,7 +190,6 @@ public final class SoakBench {
             producer.setDaemon(true);
             long start = System.nanoTime();
             producer.start();
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             long every = options.sampleEvery().toNanos();
             for (long next = start + every; producer.isAlive(); next += every) {
                 while (System.nanoTime() < next && producer.isAlive()) {
@@ -209,7 +205,7 @@ public final class SoakBench {
                                 produced.get(),
                                 classified.get(),
                                 liveHeapMb(),
-                                checkpointKb(http, metricsPort),
+                                checkpointKb(metricsPort),
                                 groupLag(admin, rt));
                 samples.add(s);
                 out.printf(
@@ -308,21 +304,12 @@ public final class SoakBench {
     }
 
     /** The job's last checkpoint size from the Flink Prometheus reporter; NaN before the first. */
-    private static double checkpointKb(HttpClient http, int port) throws Exception {
-        String body =
-                http.send(
-                                HttpRequest.newBuilder(
-                                                URI.create("http://127.0.0.1:" + port + "/metrics"))
-                                        .timeout(Duration.ofSeconds(10))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body();
-        for (String line : body.split("\n")) {
-            if (line.startsWith("flink_jobmanager_job_lastCheckpointSize")) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) / 1024;
-            }
-        }
-        return Double.NaN;
+    private static double checkpointKb(int port) throws Exception {
+        return PrometheusText.scrape(port).entrySet().stream()
+                .filter(e -> e.getKey().startsWith("flink_jobmanager_job_lastCheckpointSize"))
+                .mapToDouble(e -> e.getValue() / 1024)
+                .findFirst()
+                .orElse(Double.NaN);
     }
 
     /** End offsets minus committed offsets, over the gate's and the job's consumer groups. */

@@ -1,42 +1,16 @@
 package org.bloomstream.app.embedded;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.bloomstream.ingest.metrics.PrometheusText;
 
 /** Reads a Prometheus text endpoint on loopback into series (name{labels}) -> value. */
 final class MetricsScrape {
     private MetricsScrape() {}
 
     static Map<String, Double> scrape(int port) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        String body =
-                http.send(
-                                HttpRequest.newBuilder(
-                                                URI.create("http://127.0.0.1:" + port + "/metrics"))
-                                        .timeout(Duration.ofSeconds(10))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body();
-        Map<String, Double> series = new HashMap<>();
-        for (String line : body.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            int space = line.lastIndexOf(' ');
-            try {
-                series.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
-            } catch (NumberFormatException e) {
-                // NaN/+Inf style values are fine to skip here
-            }
-        }
-        return series;
+        return PrometheusText.scrape(port);
     }
 
     static Set<String> names(Map<String, Double> series) {

@@ -8,7 +8,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Reads a Prometheus text endpoint on loopback into series ({@code name{labels}}) -> value. */
+/**
+ * Reads a Prometheus text endpoint on loopback into series ({@code name{labels}}) -> value: for the
+ * soak benchmark, which watches the job's checkpoint size, and for the tests of every metrics
+ * endpoint. A reader of our own endpoints, not a full parser of the exposition format: it skips
+ * comments and values Java cannot parse, and does not unescape label values.
+ */
 public final class PrometheusText {
     private PrometheusText() {}
 
@@ -63,7 +68,8 @@ public final class PrometheusText {
             }
         }
         if (!found) {
-            throw new AssertionError("no series " + name + " with " + String.join(",", labels));
+            throw new IllegalArgumentException(
+                    "no series " + name + " with " + String.join(",", labels));
         }
         return sum;
     }
