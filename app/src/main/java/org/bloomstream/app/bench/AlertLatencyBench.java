@@ -11,11 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
@@ -67,88 +63,70 @@ final class AlertLatencyBench {
                                         .checkpointInterval(Duration.ofMillis(checkpointMs))
                                         .execution(ExecutionConfig.cpu(Math.max(1, cores / 2))),
                         0)) {
-            AtomicBoolean running = new AtomicBoolean(true);
             Map<String, AmlAlert> alerts = new ConcurrentHashMap<>();
-            Thread consumer =
-                    new Thread(
-                            () -> {
-                                try (KafkaConsumer<byte[], byte[]> c =
-                                        new KafkaConsumer<>(
-                                                ClientSettings.consumer(
-                                                        rt.bootstrapServers(),
-                                                        "alat-" + UUID.randomUUID()))) {
-                                    c.subscribe(
-                                            List.of(
-                                                    Topics.ALERTS_AML.name(),
-                                                    Topics.SPECIMEN_REPORTS.name()));
-                                    while (running.get()) {
-                                        for (ConsumerRecord<byte[], byte[]> r :
-                                                c.poll(Duration.ofMillis(50))) {
-                                            long now = System.currentTimeMillis();
-                                            if (r.topic().equals(Topics.ALERTS_AML.name())) {
-                                                AmlAlert a =
-                                                        Topics.ALERTS_AML.deserializeValue(
-                                                                r.value());
-                                                alerts.putIfAbsent(a.getAlertId(), a);
-                                                alertTimes.putIfAbsent(a.getAlertId(), now);
-                                            } else {
-                                                SpecimenReport s =
-                                                        Topics.SPECIMEN_REPORTS.deserializeValue(
-                                                                r.value());
-                                                reportSeen.putIfAbsent(s.getSpecimenId(), now);
-                                            }
-                                        }
-                                    }
-                                }
-                            },
-                            "alert-latency-consumer");
-            consumer.start();
-            try (KafkaProducer<byte[], byte[]> producer =
-                    new KafkaProducer<>(ClientSettings.producer(rt.bootstrapServers()))) {
-                long start = System.nanoTime();
-                long n = 0;
-                for (Emission e : feed) {
-                    long due = start + (long) (n++ / rate * 1e9);
-                    long wait = due - System.nanoTime();
-                    if (wait > 0) {
-                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                    }
-                    byte[] key = e.specimenId().getBytes(StandardCharsets.UTF_8);
-                    switch (e.type()) {
-                        case SCAN_STARTED ->
+            TopicTail.Handler onOutput =
+                    (r, now) -> {
+                        if (r.topic().equals(Topics.ALERTS_AML.name())) {
+                            AmlAlert a = Topics.ALERTS_AML.deserializeValue(r.value());
+                            alerts.putIfAbsent(a.getAlertId(), a);
+                            alertTimes.putIfAbsent(a.getAlertId(), now);
+                        } else {
+                            SpecimenReport s = Topics.SPECIMEN_REPORTS.deserializeValue(r.value());
+                            reportSeen.putIfAbsent(s.getSpecimenId(), now);
+                        }
+                    };
+            try (TopicTail tail =
+                    TopicTail.start(
+                            rt.bootstrapServers(),
+                            "alert-latency",
+                            List.of(Topics.ALERTS_AML.name(), Topics.SPECIMEN_REPORTS.name()),
+                            onOutput)) {
+                try (KafkaProducer<byte[], byte[]> producer =
+                        new KafkaProducer<>(ClientSettings.producer(rt.bootstrapServers()))) {
+                    long start = System.nanoTime();
+                    long n = 0;
+                    for (Emission e : feed) {
+                        long due = start + (long) (n++ / rate * 1e9);
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                        byte[] key = e.specimenId().getBytes(StandardCharsets.UTF_8);
+                        switch (e.type()) {
+                            case SCAN_STARTED ->
+                                    producer.send(
+                                            new ProducerRecord<>(
+                                                    Topics.SCAN_EVENTS.name(),
+                                                    key,
+                                                    Topics.SCAN_EVENTS.serializeValue(
+                                                            e.scanEvent())));
+                            case SCAN_FINISHED -> {
                                 producer.send(
                                         new ProducerRecord<>(
                                                 Topics.SCAN_EVENTS.name(),
                                                 key,
                                                 Topics.SCAN_EVENTS.serializeValue(e.scanEvent())));
-                        case SCAN_FINISHED -> {
-                            producer.send(
-                                    new ProducerRecord<>(
-                                            Topics.SCAN_EVENTS.name(),
-                                            key,
-                                            Topics.SCAN_EVENTS.serializeValue(e.scanEvent())));
-                            producer.flush();
-                            finishedSent.put(e.specimenId(), System.currentTimeMillis());
-                        }
-                        default -> {
-                            producer.send(
-                                    new ProducerRecord<>(
-                                            Topics.CELLS_RAW.name(),
-                                            key,
-                                            Topics.CELLS_RAW.serializeValue(e.crop())));
-                            cropSent.computeIfAbsent(e.specimenId(), k -> new ArrayList<>())
-                                    .add(System.currentTimeMillis());
+                                producer.flush();
+                                finishedSent.put(e.specimenId(), System.currentTimeMillis());
+                            }
+                            default -> {
+                                producer.send(
+                                        new ProducerRecord<>(
+                                                Topics.CELLS_RAW.name(),
+                                                key,
+                                                Topics.CELLS_RAW.serializeValue(e.crop())));
+                                cropSent.computeIfAbsent(e.specimenId(), k -> new ArrayList<>())
+                                        .add(System.currentTimeMillis());
+                            }
                         }
                     }
                 }
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (reportSeen.size() < specimens && System.currentTimeMillis() < deadline) {
+                    rt.checkJobAlive();
+                    Thread.sleep(100);
+                }
             }
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (reportSeen.size() < specimens && System.currentTimeMillis() < deadline) {
-                rt.checkJobAlive();
-                Thread.sleep(100);
-            }
-            running.set(false);
-            consumer.join(10_000);
 
             long[] reportLat =
                     finishedSent.entrySet().stream()

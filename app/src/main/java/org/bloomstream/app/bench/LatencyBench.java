@@ -9,16 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
 import org.bloomstream.inference.batch.BatchPolicy;
 import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
-import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 
@@ -91,51 +87,34 @@ final class LatencyBench {
                                         .execution(ExecutionConfig.cpu(Math.max(1, cores / 2)))
                                         .batch(new BatchPolicy(16, Duration.ofMillis(10))),
                         0)) {
-            AtomicBoolean running = new AtomicBoolean(true);
-            long[] startedAt = {System.currentTimeMillis()};
-            Thread consumer =
-                    new Thread(
-                            () -> {
-                                try (KafkaConsumer<byte[], byte[]> c =
-                                        new KafkaConsumer<>(
-                                                ClientSettings.consumer(
-                                                        rt.bootstrapServers(),
-                                                        "lat-" + UUID.randomUUID()))) {
-                                    c.subscribe(List.of(Topics.CELLS_CLASSIFIED.name()));
-                                    while (running.get()) {
-                                        for (ConsumerRecord<byte[], byte[]> r :
-                                                c.poll(Duration.ofMillis(50))) {
-                                            long now = System.currentTimeMillis();
-                                            ClassifiedCell cell =
-                                                    Topics.CELLS_CLASSIFIED.deserializeValue(
-                                                            r.value());
-                                            long produced =
-                                                    cell.getTimings()
-                                                            .getIngestTime()
-                                                            .toEpochMilli();
-                                            if (produced - startedAt[0] > warmupMs) {
-                                                synchronized (latencies) {
-                                                    latencies.add(now - produced);
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            },
-                            "latency-consumer");
-            consumer.start();
-            try (FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
-                startedAt[0] = System.currentTimeMillis();
-                producer.send(feed, rate, null);
+            AtomicLong startedAt = new AtomicLong(System.currentTimeMillis());
+            TopicTail.Handler onCell =
+                    (r, now) -> {
+                        ClassifiedCell cell = Topics.CELLS_CLASSIFIED.deserializeValue(r.value());
+                        long produced = cell.getTimings().getIngestTime().toEpochMilli();
+                        if (produced - startedAt.get() > warmupMs) {
+                            synchronized (latencies) {
+                                latencies.add(now - produced);
+                            }
+                        }
+                    };
+            try (TopicTail tail =
+                    TopicTail.start(
+                            rt.bootstrapServers(),
+                            "latency",
+                            List.of(Topics.CELLS_CLASSIFIED.name()),
+                            onCell)) {
+                try (FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
+                    startedAt.set(System.currentTimeMillis());
+                    producer.send(feed, rate, null);
+                }
+                // Let the tail drain: a few checkpoint intervals.
+                long drainUntil = System.currentTimeMillis() + 3 * checkpointMs + 3000;
+                while (System.currentTimeMillis() < drainUntil) {
+                    rt.checkJobAlive();
+                    Thread.sleep(100);
+                }
             }
-            // Let the tail drain: a few checkpoint intervals.
-            long drainUntil = System.currentTimeMillis() + 3 * checkpointMs + 3000;
-            while (System.currentTimeMillis() < drainUntil) {
-                rt.checkJobAlive();
-                Thread.sleep(100);
-            }
-            running.set(false);
-            consumer.join(10_000);
         }
         long[] sorted;
         synchronized (latencies) {

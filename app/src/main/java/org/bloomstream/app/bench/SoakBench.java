@@ -15,15 +15,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.bloomstream.app.embedded.EmbeddedRuntime;
@@ -31,7 +27,6 @@ import org.bloomstream.inference.batch.BatchPolicy;
 import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.ingest.feed.Emission;
 import org.bloomstream.ingest.feed.FeedProducer;
-import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.ingest.metrics.PrometheusText;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.ScanEventType;
@@ -157,16 +152,14 @@ public final class SoakBench {
                                 Map.<String, Object>of(
                                         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                                         rt.bootstrapServers()))) {
-            AtomicBoolean running = new AtomicBoolean(true);
             AtomicLong classified = new AtomicLong();
             AtomicReference<Exception> failure = new AtomicReference<>();
-            Thread consumer =
-                    new Thread(
-                            () -> countClassified(rt.bootstrapServers(), running, classified),
-                            "soak-consumer");
-            // Daemons: when a sample throws (a failed job), the command must still exit.
-            consumer.setDaemon(true);
-            consumer.start();
+            TopicTail consumer =
+                    TopicTail.start(
+                            rt.bootstrapServers(),
+                            "soak",
+                            List.of(Topics.CELLS_CLASSIFIED.name()),
+                            (r, now) -> classified.incrementAndGet());
             AtomicLong produced = new AtomicLong();
             long crops = Math.round(options.cropsPerSecond() * options.duration().toSeconds());
             Thread producer =
@@ -225,8 +218,7 @@ public final class SoakBench {
                 throw failure.get();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            running.set(false);
-            consumer.join(10_000);
+            consumer.close();
             double lagSlack = 2 * options.cropsPerSecond();
             List<Trend> trends =
                     List.of(
@@ -331,20 +323,6 @@ public final class SoakBench {
             }
         }
         return lag;
-    }
-
-    private static void countClassified(
-            String bootstrap, AtomicBoolean running, AtomicLong classified) {
-        try (KafkaConsumer<byte[], byte[]> c =
-                new KafkaConsumer<>(
-                        ClientSettings.consumer(bootstrap, "soak-" + UUID.randomUUID()))) {
-            c.subscribe(List.of(Topics.CELLS_CLASSIFIED.name()));
-            while (running.get()) {
-                for (ConsumerRecord<byte[], byte[]> ignored : c.poll(Duration.ofMillis(200))) {
-                    classified.incrementAndGet();
-                }
-            }
-        }
     }
 
     /**
