@@ -32,6 +32,19 @@ public final class ExecutionProviders {
 
     private ExecutionProviders() {}
 
+    /**
+     * The process's one ONNX Runtime environment, for sessions opened without DJL (the kNN search).
+     * DJL, which serves the embedder, creates the environment with its threading options and fails
+     * to start if anything else created it first; in a task manager the cell-type operator may open
+     * before the embedder (Flink opens a chain from its tail). So DJL's engine is started first,
+     * and the environment it made is returned. {@code OnnxMilModel} in the aggregation module does
+     * the same (it does not depend on this module).
+     */
+    public static OrtEnvironment environment() {
+        ai.djl.engine.Engine.getEngine("OnnxRuntime");
+        return OrtEnvironment.getEnvironment();
+    }
+
     /** Adds the provider to {@code options}; returns the name of what will actually run. */
     static String configure(
             OrtSession.SessionOptions options, ExecutionConfig exec, EmbedderManifest manifest)

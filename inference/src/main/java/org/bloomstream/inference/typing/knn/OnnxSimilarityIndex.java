@@ -53,7 +53,7 @@ public final class OnnxSimilarityIndex implements SimilarityIndex {
             throw new IllegalArgumentException("k must be at least 1, was " + k);
         }
         int kk = Math.min(k, bank.length / dim);
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = ExecutionProviders.environment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
             options.setIntraOpNumThreads(exec.intraOpThreads());
