@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
@@ -133,18 +132,7 @@ public final class CropDataset {
     private static List<Entry> fromCsv(Path root) throws IOException {
         Path csv = root.resolve("labels.csv");
         List<Entry> entries = new ArrayList<>();
-        // Spreadsheet programs often start a CSV with a byte-order mark; commons-csv keeps it.
-        String text = Files.readString(csv).replace("\uFEFF", "");
-        try (CSVParser parser =
-                CSVParser.parse(
-                        text,
-                        CSVFormat.DEFAULT
-                                .builder()
-                                .setHeader()
-                                .setSkipHeaderRecord(true)
-                                .setIgnoreEmptyLines(true)
-                                .setTrim(true)
-                                .get())) {
+        try (CSVParser parser = HeaderedCsv.parse(csv)) {
             List<String> header = parser.getHeaderNames();
             if (header.size() < 2
                     || !header.get(0).equalsIgnoreCase("path")

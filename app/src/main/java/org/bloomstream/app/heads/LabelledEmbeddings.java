@@ -1,16 +1,14 @@
 package org.bloomstream.app.heads;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
+import org.bloomstream.app.dataset.HeaderedCsv;
 import org.bloomstream.app.embed.EmbeddingsFile;
 import org.bloomstream.inference.vocabulary.Vocabulary;
 
@@ -100,17 +98,7 @@ public record LabelledEmbeddings(
     private static void readLabels(
             Path csv, List<EmbeddingsFile.Row> rows, List<String> labels, List<String> groups)
             throws IOException {
-        String text = Files.readString(csv, StandardCharsets.UTF_8).replace("\uFEFF", "");
-        try (CSVParser p =
-                CSVParser.parse(
-                        text,
-                        CSVFormat.DEFAULT
-                                .builder()
-                                .setHeader()
-                                .setSkipHeaderRecord(true)
-                                .setIgnoreEmptyLines(true)
-                                .setTrim(true)
-                                .get())) {
+        try (CSVParser p = HeaderedCsv.parse(csv)) {
             List<String> header = p.getHeaderNames();
             String key =
                     header.contains("cell_id")
