@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import org.bloomstream.ingest.http.SmallJetty;
 import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -19,7 +20,6 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,29 +64,29 @@ public final class LiveServer implements AutoCloseable {
         this.view = view;
         this.source = source;
         this.ownsSource = ownsSource;
-        QueuedThreadPool pool = new QueuedThreadPool(8, 2);
-        pool.setName("live-page");
-        server = new Server(pool);
-        connector = new ServerConnector(server, 1, 1);
-        connector.setHost(host);
-        connector.setPort(port);
-        server.addConnector(connector);
-        server.setHandler(
-                new Handler.Abstract() {
-                    @Override
-                    public boolean handle(Request request, Response response, Callback callback) {
-                        try {
-                            return route(request, response, callback);
-                        } catch (RuntimeException e) {
-                            LOG.warn(
-                                    "live page: {} {} failed: {}",
-                                    request.getMethod(),
-                                    Request.getPathInContext(request),
-                                    e.toString());
-                            return error(response, callback, 500, "internal error, see the log");
-                        }
-                    }
-                });
+        connector =
+                SmallJetty.create(
+                        "live-page",
+                        host,
+                        port,
+                        new Handler.Abstract() {
+                            @Override
+                            public boolean handle(
+                                    Request request, Response response, Callback callback) {
+                                try {
+                                    return route(request, response, callback);
+                                } catch (RuntimeException e) {
+                                    LOG.warn(
+                                            "live page: {} {} failed: {}",
+                                            request.getMethod(),
+                                            Request.getPathInContext(request),
+                                            e.toString());
+                                    return error(
+                                            response, callback, 500, "internal error, see the log");
+                                }
+                            }
+                        });
+        server = connector.getServer();
     }
 
     /**

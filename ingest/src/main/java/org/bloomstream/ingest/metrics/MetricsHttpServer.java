@@ -2,6 +2,7 @@ package org.bloomstream.ingest.metrics;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.bloomstream.ingest.http.SmallJetty;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -9,7 +10,6 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * {@code GET /metrics} (and {@code /healthz}) on a port of its own, for the ingest commands that
@@ -21,40 +21,46 @@ public final class MetricsHttpServer implements AutoCloseable {
     private final ServerConnector connector;
 
     private MetricsHttpServer(String host, int port, IngestMetrics metrics) {
-        QueuedThreadPool pool = new QueuedThreadPool(8, 2);
-        pool.setName("ingest-metrics");
-        server = new Server(pool);
-        connector = new ServerConnector(server, 1, 1);
-        connector.setHost(host);
-        connector.setPort(port);
-        server.addConnector(connector);
-        server.setHandler(
-                new Handler.Abstract() {
-                    @Override
-                    public boolean handle(Request request, Response response, Callback callback) {
-                        String path = Request.getPathInContext(request);
-                        if (!request.getMethod().equals("GET")) {
-                            return write(response, callback, 405, "text/plain", "use GET\n");
-                        }
-                        return switch (path) {
-                            case "/metrics" ->
-                                    write(
-                                            response,
-                                            callback,
-                                            200,
-                                            IngestMetrics.CONTENT_TYPE,
-                                            metrics.scrape());
-                            case "/healthz" ->
-                                    write(
-                                            response,
-                                            callback,
-                                            200,
-                                            "application/json",
-                                            "{\"status\":\"ok\"}");
-                            default -> write(response, callback, 404, "text/plain", "not found\n");
-                        };
-                    }
-                });
+        connector =
+                SmallJetty.create(
+                        "ingest-metrics",
+                        host,
+                        port,
+                        new Handler.Abstract() {
+                            @Override
+                            public boolean handle(
+                                    Request request, Response response, Callback callback) {
+                                String path = Request.getPathInContext(request);
+                                if (!request.getMethod().equals("GET")) {
+                                    return write(
+                                            response, callback, 405, "text/plain", "use GET\n");
+                                }
+                                return switch (path) {
+                                    case "/metrics" ->
+                                            write(
+                                                    response,
+                                                    callback,
+                                                    200,
+                                                    IngestMetrics.CONTENT_TYPE,
+                                                    metrics.scrape());
+                                    case "/healthz" ->
+                                            write(
+                                                    response,
+                                                    callback,
+                                                    200,
+                                                    "application/json",
+                                                    "{\"status\":\"ok\"}");
+                                    default ->
+                                            write(
+                                                    response,
+                                                    callback,
+                                                    404,
+                                                    "text/plain",
+                                                    "not found\n");
+                                };
+                            }
+                        });
+        server = connector.getServer();
     }
 
     /** Starts serving; {@code port} 0 takes any free port. */
