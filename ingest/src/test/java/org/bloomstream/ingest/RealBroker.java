@@ -11,10 +11,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
+import org.bloomstream.embedded.kafka.EmbeddedKafka;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
-import org.bloomstream.ingest.kafka.ClientSettings;
-import org.bloomstream.ingest.kafka.EmbeddedKafka;
+import org.bloomstream.schemas.kafka.ClientSettings;
 
 /** A real KRaft broker with every registry topic, optionally the gate, and read-back helpers. */
 public final class RealBroker implements AutoCloseable {

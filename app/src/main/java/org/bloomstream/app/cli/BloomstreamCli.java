@@ -1,6 +1,8 @@
 package org.bloomstream.app.cli;
 
 import java.nio.file.Path;
+import org.bloomstream.job.cli.BloomstreamHome;
+import org.bloomstream.job.cli.JobCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -68,7 +70,7 @@ public final class BloomstreamCli implements Runnable {
 
     /** The repository root (set by the launcher), against which the fixture models resolve. */
     static Path home() {
-        return Path.of(System.getProperty("bloomstream.home", ".")).toAbsolutePath().normalize();
+        return BloomstreamHome.path();
     }
 
     public static void main(String[] args) {

@@ -4,7 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import org.bloomstream.app.faults.FaultRun;
+import org.bloomstream.faults.FaultRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -5,13 +5,13 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bloomstream.app.embed.EmbeddingsFile;
-import org.bloomstream.app.heads.HeadFitter;
-import org.bloomstream.app.heads.LabelledEmbeddings;
-import org.bloomstream.app.heads.LinearProbe;
 import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.inference.typing.UnknownPolicy;
 import org.bloomstream.inference.vocabulary.Vocabulary;
+import org.bloomstream.modeltools.embed.EmbeddingsFile;
+import org.bloomstream.modeltools.heads.HeadFitter;
+import org.bloomstream.modeltools.heads.LabelledEmbeddings;
+import org.bloomstream.modeltools.heads.LinearProbe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -3,8 +3,8 @@ package org.bloomstream.app.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.bloomstream.app.fixtures.DemoHead;
-import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.devkit.fixtures.DemoHead;
+import org.bloomstream.job.JobConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

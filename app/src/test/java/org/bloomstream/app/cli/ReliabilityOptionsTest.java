@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.bloomstream.app.job.CheckpointSettings;
-import org.bloomstream.app.job.JobConfig;
+import org.bloomstream.job.CheckpointSettings;
+import org.bloomstream.job.JobConfig;
+import org.bloomstream.job.cli.FlinkJobMain;
 import org.bloomstream.schemas.Topics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -29,8 +29,8 @@ class DockerfilesTest {
     private static final List<String> BUILT =
             List.of(
                     "app/target/bloomstream.jar",
-                    "app/target/bloomstream-job.jar",
-                    "app/target/bloomstream-job-gpu.jar",
+                    "job/target/bloomstream-job.jar",
+                    "job/target/bloomstream-job-gpu.jar",
                     "app/target/lib/");
 
     record Instruction(String keyword, String args) {}
@@ -87,10 +87,10 @@ class DockerfilesTest {
         assertThat(pom).contains("<artifactId>onnxruntime_gpu</artifactId>");
         assertThat(DeployFiles.text("docker/Dockerfile.job-gpu"))
                 .contains(
-                        "COPY --chown=flink:flink app/target/bloomstream-job-gpu.jar /opt/flink/usrlib/bloomstream-job.jar");
+                        "COPY --chown=flink:flink job/target/bloomstream-job-gpu.jar /opt/flink/usrlib/bloomstream-job.jar");
         assertThat(DeployFiles.text("docker/Dockerfile.job"))
                 .contains(
-                        "COPY --chown=flink:flink app/target/bloomstream-job.jar /opt/flink/usrlib/bloomstream-job.jar");
+                        "COPY --chown=flink:flink job/target/bloomstream-job.jar /opt/flink/usrlib/bloomstream-job.jar");
     }
 
     @ParameterizedTest

@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.utils.AppInfoParser;
-import org.bloomstream.app.cli.FlinkJobMain;
-import org.bloomstream.ingest.kafka.ClientSettings;
+import org.bloomstream.job.cli.FlinkJobMain;
 import org.bloomstream.schemas.Topic;
 import org.bloomstream.schemas.Topics;
+import org.bloomstream.schemas.kafka.ClientSettings;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

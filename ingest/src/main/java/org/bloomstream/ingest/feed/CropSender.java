@@ -10,13 +10,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.bloomstream.ingest.kafka.ClientSettings;
-import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.bloomstream.schemas.Topic;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.DeadLetter;
 import org.bloomstream.schemas.avro.ScanEvent;
+import org.bloomstream.schemas.kafka.ClientSettings;
+import org.bloomstream.schemas.kafka.KafkaSecurity;
 
 /**
  * The producer behind the live feeds (watch folder, HTTP): records keyed by specimen, each send a
@@ -164,7 +164,8 @@ public final class CropSender implements AutoCloseable {
         return done;
     }
 
-    static Throwable explain(Throwable ex, Topic<String, ?> topic, byte[] value, String what) {
+    public static Throwable explain(
+            Throwable ex, Topic<String, ?> topic, byte[] value, String what) {
         if (ex instanceof RecordTooLargeException) {
             return new TooLargeException(
                     what

@@ -25,11 +25,11 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
-import org.bloomstream.ingest.kafka.KafkaSecurity;
 import org.bloomstream.ingest.metrics.IngestMetrics;
 import org.bloomstream.schemas.DeadLetters;
 import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.Topics;
+import org.bloomstream.schemas.kafka.KafkaSecurity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

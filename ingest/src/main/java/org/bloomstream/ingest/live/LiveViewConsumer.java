@@ -16,8 +16,8 @@ import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.bloomstream.ingest.kafka.ClientSettings;
-import org.bloomstream.ingest.kafka.KafkaSecurity;
+import org.bloomstream.schemas.kafka.ClientSettings;
+import org.bloomstream.schemas.kafka.KafkaSecurity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,7 +2,7 @@ package org.bloomstream.ingest.metrics;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import org.bloomstream.ingest.http.SmallJetty;
+import org.bloomstream.ingest.jetty.SmallJetty;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;

@@ -14,12 +14,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.avro.Schema;
@@ -27,10 +25,6 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.streams.test.TestRecord;
 import org.bloomstream.ingest.TestImages;
-import org.bloomstream.ingest.feed.Emission;
-import org.bloomstream.ingest.synthetic.CellKind;
-import org.bloomstream.ingest.synthetic.CellRenderer;
-import org.bloomstream.ingest.synthetic.SyntheticScanner;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.CropGeometry;
@@ -66,7 +60,7 @@ class IngestGateTopologyTest {
 
     @BeforeAll
     static void renderCrop() {
-        neutrophilJpeg = SyntheticScanner.renderJpeg(new CellRenderer(96), CellKind.NEUTROPHIL, 1);
+        neutrophilJpeg = TestImages.encode(TestImages.rgb(96, 96), "jpeg");
     }
 
     @BeforeEach
@@ -913,64 +907,6 @@ class IngestGateTopologyTest {
         }
         // the last record, after every kind of bad input, was a good crop and went through
         assertThat(accepted.get(accepted.size() - 1).value().getCellId()).isEqualTo("g-24");
-    }
-
-    @Test
-    void syntheticScannerFeedEndsWhereItsDefectsSay() {
-        SyntheticScanner scanner =
-                new SyntheticScanner(
-                        new SyntheticScanner.Config(
-                                5, 3, 40, 48, 0.4, 2, Instant.parse("2026-01-01T00:00:00Z"), 10));
-        Map<String, String> expectedByCell = new HashMap<>();
-        Map<Long, String> expectedByOffset = new HashMap<>();
-        Set<Emission.Defect> seen = EnumSet.noneOf(Emission.Defect.class);
-        for (Emission e : scanner) {
-            if (e.type() != Emission.Type.CROP && e.type() != Emission.Type.BAD_CROP) {
-                continue;
-            }
-            byte[] value =
-                    e.rawValue() != null ? e.rawValue() : Topics.CELLS_RAW.serializeValue(e.crop());
-            long offset = gate.send(key(e.specimenId()), value);
-            String expected;
-            if (e.type() == Emission.Type.CROP) {
-                expected = "ACCEPTED";
-            } else {
-                seen.add(e.defect());
-                expected =
-                        switch (e.defect()) {
-                            case EMPTY_IMAGE -> "EMPTY_IMAGE";
-                            // header intact, but no end-of-image marker
-                            case TRUNCATED_JPEG -> "UNDECODABLE_IMAGE";
-                            case NOT_AN_IMAGE -> "UNDECODABLE_IMAGE";
-                            case NOT_AVRO -> "BAD_SCHEMA";
-                        };
-            }
-            expectedByCell.put(e.cellId(), expected);
-            expectedByOffset.put(offset, expected);
-        }
-        assertThat(seen).as("precondition: every defect occurs").hasSize(4);
-
-        List<TestRecord<String, CellCrop>> accepted = gate.accepted();
-        List<TestRecord<String, DeadLetter>> dead = gate.dead();
-        assertThat(accepted.size() + dead.size()).isEqualTo(expectedByOffset.size());
-        for (TestRecord<String, CellCrop> r : accepted) {
-            assertThat(expectedByCell.get(r.value().getCellId()))
-                    .as(r.value().getCellId())
-                    .isEqualTo("ACCEPTED");
-            assertThat(r.key()).isEqualTo(r.value().getSpecimenId());
-            assertThat(r.value().getWidth()).isEqualTo(48);
-        }
-        for (TestRecord<String, DeadLetter> r : dead) {
-            DeadLetter d = r.value();
-            assertThat(expectedByOffset.get(d.getSourceOffset()))
-                    .as("offset %d", d.getSourceOffset())
-                    .isEqualTo(d.getReason().name());
-            // every synthetic record is keyed by its specimen, so every loss is attributed
-            assertThat(d.getSpecimenId()).isNotNull().isEqualTo(r.key());
-            if (d.getReason() != DeadLetterReason.BAD_SCHEMA) {
-                assertThat(expectedByCell.get(d.getCellId())).isEqualTo(d.getReason().name());
-            }
-        }
     }
 
     @Test

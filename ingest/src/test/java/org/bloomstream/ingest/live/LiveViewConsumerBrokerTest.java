@@ -14,11 +14,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.bloomstream.ingest.RealBroker;
-import org.bloomstream.ingest.kafka.ClientSettings;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.LabelProbability;
 import org.bloomstream.schemas.avro.SpecimenPhase;
 import org.bloomstream.schemas.avro.SpecimenStatus;
+import org.bloomstream.schemas.kafka.ClientSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,2 +1,0 @@
-/** Benchmarks that print their figures ({@code bloomstream bench ...}); never run as tests. */
-package org.bloomstream.app.bench;

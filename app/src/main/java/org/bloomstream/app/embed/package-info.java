@@ -1,2 +1,0 @@
-/** Batch embedding of crop folders ({@code bloomstream embed}) and the embeddings file format. */
-package org.bloomstream.app.embed;
