@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
             EvaluateCommand.class,
             BenchCommand.class,
             FuzzCommand.class,
-            IngestCommand.class,
+            IngestWithToolsCommand.class,
             FixturesCommand.class,
             FaultsCommand.class,
             CommandLine.HelpCommand.class

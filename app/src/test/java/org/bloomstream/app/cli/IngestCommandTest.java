@@ -1,7 +1,6 @@
 package org.bloomstream.app.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -167,18 +166,5 @@ class IngestCommandTest {
     void serveRefusesToStartWithoutAToken() {
         Run r = cli("ingest", "serve", "--port", "0", "--bootstrap-servers", "127.0.0.1:1");
         assertThat(r.exitCode()).isEqualTo(2);
-    }
-
-    @Test
-    void durationsReadTheWayPeopleWriteThem() {
-        IngestCommand.DurationConverter c = new IngestCommand.DurationConverter();
-        assertThat(c.convert("24h")).isEqualTo(Duration.ofHours(24));
-        assertThat(c.convert("90s")).isEqualTo(Duration.ofSeconds(90));
-        assertThat(c.convert("30m")).isEqualTo(Duration.ofMinutes(30));
-        assertThat(c.convert("7d")).isEqualTo(Duration.ofDays(7));
-        assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
-        assertThat(c.convert("PT2H")).isEqualTo(Duration.ofHours(2));
-        assertThatThrownBy(() -> c.convert("soon"))
-                .isInstanceOf(CommandLine.TypeConversionException.class);
     }
 }

@@ -28,10 +28,10 @@ class DockerfilesTest {
     /** Build outputs the images copy: made by `mvn package` (-Pgpu for the GPU jar). */
     private static final List<String> BUILT =
             List.of(
-                    "app/target/bloomstream.jar",
+                    "ingest/target/bloomstream-ingest.jar",
                     "job/target/bloomstream-job.jar",
                     "job/target/bloomstream-job-gpu.jar",
-                    "app/target/lib/");
+                    "ingest/target/lib/");
 
     record Instruction(String keyword, String args) {}
 
@@ -81,7 +81,7 @@ class DockerfilesTest {
 
     @Test
     void theGpuImageTakesTheJarBuiltWithTheGpuProfile() {
-        String pom = DeployFiles.text("app/pom.xml");
+        String pom = DeployFiles.text("job/pom.xml");
         assertThat(pom).contains("<job.jar.name>bloomstream-job</job.jar.name>");
         assertThat(pom).contains("<job.jar.name>bloomstream-job-gpu</job.jar.name>");
         assertThat(pom).contains("<artifactId>onnxruntime_gpu</artifactId>");
