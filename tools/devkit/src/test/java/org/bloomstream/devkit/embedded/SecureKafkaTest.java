@@ -95,9 +95,15 @@ class SecureKafkaTest {
                 assertThat(in).isEqualTo(80);
                 OutputTally.Snapshot s = tally.snapshot();
                 long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-                while (s.classified() + s.deadCrops() < in || s.reports().size() < 2) {
+                // Poll on everything asserted below: the FHIR bundles come through another sink
+                // and another transaction than the reports, so they can lag behind them.
+                while (s.classified() + s.deadCrops() < in
+                        || s.reports().size() < 2
+                        || s.fhirBundles().size() < 2) {
                     assertThat(System.nanoTime())
-                            .as("%d classified, %d reports", s.classified(), s.reports().size())
+                            .as(
+                                    "%d classified, %d reports, %d FHIR bundles",
+                                    s.classified(), s.reports().size(), s.fhirBundles().size())
                             .isLessThan(deadline);
                     rt.checkJobAlive();
                     Thread.sleep(100);
