@@ -293,7 +293,7 @@ class JobJarIT {
         assertThat(main.getProtectionDomain().getCodeSource().getLocation())
                 .isEqualTo(JAR.toUri().toURL());
         assertThat(envClass.getProtectionDomain().getCodeSource().getLocation().getPath())
-                .contains("/target/lib/flink-");
+                .contains("/target/flink-lib/flink-");
         return (String) main.getMethod("plan", envClass, String[].class).invoke(null, env, args);
     }
 
