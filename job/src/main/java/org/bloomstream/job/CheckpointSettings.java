@@ -12,7 +12,7 @@ import org.apache.flink.configuration.Configuration;
  * travel. Turned into Flink configuration keys by {@link #toFlinkConfig()} and applied to the job
  * (not the cluster), so the same settings hold on a MiniCluster and on a Flink cluster.
  *
- * <p>Choices, and why (the README's Reliability section has the measurements):
+ * <p>Choices, and why (docs/06-reliability.md has the measurements):
  *
  * <ul>
  *   <li><b>State backend.</b> {@link Backend#HASHMAP} keeps state on the heap: fastest, and enough

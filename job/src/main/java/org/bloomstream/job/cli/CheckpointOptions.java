@@ -47,7 +47,7 @@ final class CheckpointOptions {
             defaultValue = "false",
             description =
                     "Let barriers overtake in-flight crops after --aligned-checkpoint-timeout-ms"
-                            + " of alignment (default: ${DEFAULT-VALUE}; see README, Reliability).")
+                            + " of alignment (default: ${DEFAULT-VALUE}; see docs/06-reliability.md).")
     boolean unaligned;
 
     @Option(

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (50 specimens x 500 cells, 16 faults) on demand:
  *
  * <pre>
- * mvn -B -o -pl app -am test -Dgroups=faults-long -Dtest=FaultInjectionTest -Dsurefire.failIfNoSpecifiedTests=false
+ * mvn -B -o -pl tools/bench -am test -Dgroups=faults-long -Dtest=FaultInjectionTest -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  *
  * or {@code ./bloomstream faults --specimens 50 --cells 500 --faults 16}.
