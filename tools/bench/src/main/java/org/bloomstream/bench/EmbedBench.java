@@ -90,6 +90,49 @@ public final class EmbedBench {
             m.put("ratio", Math.round(ratio() * 1000) / 1000.0);
             return m;
         }
+
+        /** The one-row table {@code bench embed} ends with. */
+        public void printTable(PrintStream out) {
+            out.printf(
+                    Locale.ROOT,
+                    "%n%-28s %8s %6s %8s %14s %14s %7s%n",
+                    "model",
+                    "batch",
+                    "dim",
+                    "threads",
+                    "raw ORT/s",
+                    "pipeline/s",
+                    "ratio");
+            out.printf(
+                    Locale.ROOT,
+                    "%-28s %8d %6d %8d %14.1f %14.1f %7.3f%n",
+                    modelId,
+                    batchSize,
+                    dim,
+                    threads,
+                    rawCropsPerSecond,
+                    pipelineCropsPerSecond,
+                    ratio());
+        }
+    }
+
+    /**
+     * The cell-type head and MIL manifest the job runs next to an embedder: the shipped fixtures
+     * for the fixture embedder, otherwise {@code <stem>-linear.json} and {@code
+     * <stem>-mil-random.json} beside the model, made on first use (see {@link #run()}).
+     */
+    public record Companions(Path head, Path mil) {
+        public static Companions of(Path model, Path home) {
+            if (model.equals(home.resolve(JobConfig.FIXTURE_EMBEDDER).toAbsolutePath())) {
+                return new Companions(
+                        home.resolve(JobConfig.FIXTURE_CELL_HEAD),
+                        home.resolve(JobConfig.FIXTURE_MIL));
+            }
+            String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
+            return new Companions(
+                    model.resolveSibling(stem + "-linear.json"),
+                    model.resolveSibling(stem + "-mil-random.json"));
+        }
     }
 
     private final Options options;
@@ -143,23 +186,16 @@ public final class EmbedBench {
             EmbedderManifest m = EmbedderManifest.forModel(options.model());
             String stem = options.mil().getFileName().toString().replaceFirst("\\.json$", "");
             List<String> cmd =
-                    List.of(
-                            "/usr/bin/python3",
-                            options.home().resolve("models/train_mil.py").toString(),
-                            "--random-weights",
-                            "--dim",
-                            String.valueOf(m.embeddingDim()),
-                            "--embedding-model-id",
+                    RandomMilGraphs.command(
+                            options.home(),
+                            m.embeddingDim(),
                             m.modelId(),
-                            "--classes",
                             String.join(",", SpecimenProfile.labels()),
-                            "--out",
-                            options.mil().resolveSibling(stem).toString());
+                            options.mil().resolveSibling(stem));
             out.println(
                     "exporting an untrained MIL model of the right shape: "
                             + String.join(" ", cmd));
-            Process p = new ProcessBuilder(cmd).inheritIO().start();
-            if (p.waitFor() != 0) {
+            if (!RandomMilGraphs.export(cmd)) {
                 throw new IllegalStateException(
                         "could not export a MIL model (needs Debian's python3-torch and"
                                 + " python3-onnx); run the command above by hand");

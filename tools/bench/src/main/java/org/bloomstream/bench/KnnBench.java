@@ -76,6 +76,32 @@ public final class KnnBench {
             m.put("results", rs);
             return m;
         }
+
+        /** The table {@code bench knn} ends with, one row per engine and batch size. */
+        public void printTable(PrintStream out) {
+            out.printf(
+                    Locale.ROOT,
+                    "%n%-6s %6s %14s %12s %26s%n",
+                    "engine",
+                    "batch",
+                    "queries/s",
+                    "ms/batch",
+                    "share of model stage (*)");
+            for (Row row : rows) {
+                out.printf(
+                        Locale.ROOT,
+                        "%-6s %6d %14.1f %12.2f %25.1f%%%n",
+                        row.engine(),
+                        row.batch(),
+                        row.queriesPerSecond(),
+                        row.msPerBatch(),
+                        100 * row.shareOfModelStage());
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "(*) kNN time per cell / (kNN + model time per cell), model at %.0f crops/s%n",
+                    options.modelCropsPerSecond());
+        }
     }
 
     private final Options options;

@@ -124,6 +124,22 @@ public final class SoakBench {
         return rows.get(0).cropsPerSecond();
     }
 
+    /**
+     * The rate to soak at: {@code rate} when given, else {@code load} times the plumbing ceiling
+     * measured first in {@code workDir}.
+     */
+    public static double rate(
+            Path home, Path workDir, Double rate, long ceilingCrops, double load, PrintStream out)
+            throws Exception {
+        if (rate != null) {
+            return rate;
+        }
+        double max = measureMaxRate(home, workDir, ceilingCrops, out);
+        double r = max * load;
+        out.printf(Locale.ROOT, "ceiling %.0f crops/s; soaking at %.0f%n", max, r);
+        return r;
+    }
+
     public Result run() throws Exception {
         List<byte[]> images = BenchKit.crops(200, 320, 0.95f);
         int metricsPort = EmbeddedRuntime.freePort();

@@ -7,41 +7,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.flink.api.common.JobStatus;
 import org.bloomstream.aggregation.alert.AlertPolicy;
-import org.bloomstream.devkit.demo.OutputTally;
-import org.bloomstream.devkit.embedded.EmbeddedRuntime;
-import org.bloomstream.devkit.feed.Emission;
-import org.bloomstream.devkit.feed.FeedProducer;
 import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.inference.batch.BatchPolicy;
 import org.bloomstream.inference.model.ExecutionConfig;
-import org.bloomstream.job.BloomstreamJob;
-import org.bloomstream.job.CheckpointSettings;
 import org.bloomstream.job.JobConfig;
-import org.bloomstream.schemas.Topics;
-import org.bloomstream.schemas.avro.AmlAlert;
-import org.bloomstream.schemas.avro.DeadLetter;
-import org.bloomstream.schemas.avro.DeadLetterReason;
-import org.bloomstream.schemas.avro.LabelProbability;
 import org.bloomstream.schemas.avro.SpecimenReport;
-import org.bloomstream.schemas.avro.TypeCount;
-import org.bloomstream.schemas.kafka.KafkaSecurity;
 
 /**
  * The fault-injection suite: one synthetic scanner room through the embedded runtime twice, once
@@ -63,6 +39,10 @@ import org.bloomstream.schemas.kafka.KafkaSecurity;
  * a file system, so task failures restore from RocksDB checkpoints. Faults are triggered by
  * progress (cells that came out, as a {@code read_committed} consumer sees them), so they land
  * while crops are still flowing however fast the machine is.
+ *
+ * <p>This class holds the suite's types and runs its parts in order: {@link FaultPlan} (when what),
+ * {@link ReferenceRun}, {@link FaultedRun} (which injects through {@link FaultActions}) and {@link
+ * FaultVerdict} (the checks above: {@link CellChecks}, then {@link SpecimenChecks}).
  */
 public final class FaultRun {
     /**
@@ -207,59 +187,22 @@ public final class FaultRun {
 
     private final Options options;
     private final PrintStream out;
-    private final long t0 = System.nanoTime();
+    private final RunClock clock = new RunClock();
 
     public FaultRun(Options options, PrintStream out) {
         this.options = options;
         this.out = out;
     }
 
-    /**
-     * The seeded plan: {@code n} faults at increasing points between 10% and 85% of the crops;
-     * kinds cycle through a seeded order of all four, so each appears before any repeats.
-     */
+    /** The seeded plan; see {@link FaultPlan#seeded}. */
     public static List<Fault> plan(long seed, int n) {
-        SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
-        List<Kind> order = new ArrayList<>(List.of(Kind.values()));
-        for (int i = order.size() - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            Kind k = order.get(i);
-            order.set(i, order.get(j));
-            order.set(j, k);
-        }
-        List<Double> at = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            // stratified: one point per slice, so faults spread over the run
-            double lo = 0.10 + 0.75 * i / n;
-            double hi = 0.10 + 0.75 * (i + 1) / n;
-            at.add(lo + (hi - lo) * r.nextDouble());
-        }
-        List<Fault> plan = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Kind k = order.get(i % order.size());
-            Duration d =
-                    switch (k) {
-                        case BROKER_RESTART -> Duration.ofMillis(500 + r.nextInt(2500));
-                        case SINK_STALL -> Duration.ofMillis(1500 + r.nextInt(3500));
-                        default -> Duration.ZERO;
-                    };
-            plan.add(new Fault(k, at.get(i), d));
-        }
-        return plan;
+        return FaultPlan.seeded(seed, n);
     }
 
-    /** Ground truth, recorded as the reference run sends the crops. */
-    private static final class Truth {
-        final Set<String> good = new HashSet<>();
-        final Set<String> bad = new HashSet<>();
-        final Map<String, Integer> cropsPerSpecimen = new LinkedHashMap<>();
-        long badWithoutId;
-    }
-
+    /** Both runs, then the checks; prints progress, then every problem and what was checked. */
     public Result run() throws Exception {
         Files.createDirectories(options.workDir());
         FaultSwitch.reset();
-        Instant start = Instant.now();
         SyntheticScanner scanner =
                 new SyntheticScanner(
                         SyntheticScanner.Config.of(
@@ -267,458 +210,29 @@ public final class FaultRun {
                                         options.specimens(),
                                         options.cellsPerSpecimen())
                                 .withBadFraction(options.badFraction())
-                                .withStartTime(start));
-        List<Fault> plan = plan(options.seed(), options.faults());
+                                .withStartTime(Instant.now()));
+        List<Fault> plan = FaultPlan.seeded(options.seed(), options.faults());
         out.printf(
                 "fault-injection suite: %d specimens x %d crops (seed %d), %d faults: %s%n",
                 options.specimens(),
                 options.cellsPerSpecimen(),
                 options.seed(),
                 plan.size(),
-                plan.stream()
-                        .map(
-                                f ->
-                                        String.format(
-                                                Locale.ROOT,
-                                                "%s@%.0f%%",
-                                                f.kind().label,
-                                                f.at() * 100))
-                        .collect(Collectors.joining(", ")));
+                FaultPlan.describe(plan));
 
-        Truth truth = new Truth();
+        GroundTruth truth = new GroundTruth();
         out.println("reference run (no faults) ...");
         Map<String, SpecimenReport> reference =
-                referenceRun(observe(scanner, truth), scanner.totalCrops());
-        out.printf("%s reference done: %d reports%n", elapsed(), reference.size());
+                new ReferenceRun(options).run(truth.observe(scanner), scanner.totalCrops());
+        out.printf("%s reference done: %d reports%n", clock.stamp(), reference.size());
 
         out.printf(
                 "faulted run (RocksDB, incremental checkpoints, %s barriers) ...%n",
                 options.unaligned() ? "unaligned" : "aligned");
         List<Injected> injected = new ArrayList<>();
-        OutputAudit audit = faultedRun(scanner, plan, injected);
-        return check(truth, reference, audit, injected, scanner.totalCrops());
-    }
+        OutputAudit audit = new FaultedRun(options, out, clock).run(scanner, plan, injected);
 
-    private static Iterable<Emission> observe(Iterable<Emission> feed, Truth t) {
-        return () -> {
-            Iterator<Emission> it = feed.iterator();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return it.hasNext();
-                }
-
-                @Override
-                public Emission next() {
-                    Emission e = it.next();
-                    if (e.type() == Emission.Type.CROP) {
-                        t.good.add(e.cellId());
-                        t.cropsPerSpecimen.merge(e.specimenId(), 1, Integer::sum);
-                    } else if (e.type() == Emission.Type.BAD_CROP) {
-                        if (e.cellId() != null) {
-                            t.bad.add(e.cellId());
-                        } else {
-                            t.badWithoutId++;
-                        }
-                        t.cropsPerSpecimen.merge(e.specimenId(), 1, Integer::sum);
-                    }
-                    return e;
-                }
-            };
-        };
-    }
-
-    private Map<String, SpecimenReport> referenceRun(Iterable<Emission> feed, long crops)
-            throws Exception {
-        Path dir = options.workDir().resolve("reference");
-        ExecutorService feeder = Executors.newSingleThreadExecutor();
-        try (EmbeddedRuntime rt =
-                        EmbeddedRuntime.start(
-                                new EmbeddedRuntime.Options(
-                                        4,
-                                        b ->
-                                                options.job().apply(b).toBuilder()
-                                                        .transactionalIdPrefix(
-                                                                "reference-" + System.nanoTime())
-                                                        .build(),
-                                        false,
-                                        dir));
-                OutputTally tally = new OutputTally(rt.bootstrapServers());
-                FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
-            Future<FeedProducer.Sent> sent = feeder.submit(() -> producer.send(feed, 0, null));
-            long deadline = System.nanoTime() + options.timeout().toNanos();
-            while (true) {
-                rt.checkJobAlive();
-                OutputTally.Snapshot s = tally.snapshot();
-                if (sent.isDone()
-                        && s.classified() + s.deadCrops() >= sent.get().cropsIn()
-                        && s.reports().size() >= options.specimens()) {
-                    if (s.duplicateCells() > 0 || s.duplicateReports() > 0) {
-                        throw new IllegalStateException("the reference run itself has duplicates");
-                    }
-                    return s.reports();
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(
-                            "the reference run did not finish: "
-                                    + (s.classified() + s.deadCrops())
-                                    + " of "
-                                    + crops
-                                    + " crops out, "
-                                    + s.reports().size()
-                                    + " reports");
-                }
-                Thread.sleep(200);
-            }
-        } finally {
-            feeder.shutdownNow();
-        }
-    }
-
-    private OutputAudit faultedRun(
-            Iterable<Emission> feed, List<Fault> plan, List<Injected> injected) throws Exception {
-        Path dir = options.workDir().resolve("faulted");
-        Path checkpoints = dir.resolve("checkpoints");
-        Path savepoints = dir.resolve("savepoints");
-        Files.createDirectories(checkpoints);
-        Files.createDirectories(savepoints);
-        Function<JobConfig, BloomstreamJob> factory =
-                cfg -> BloomstreamJob.kafka(cfg).withTaps(new FaultTaps());
-        EmbeddedRuntime.Options rtOptions =
-                new EmbeddedRuntime.Options(
-                                4,
-                                b ->
-                                        options.job().apply(b).toBuilder()
-                                                .transactionalIdPrefix(
-                                                        "faulted-" + System.nanoTime())
-                                                .checkpointing(
-                                                        CheckpointSettings.rocksDb(
-                                                                        checkpoints
-                                                                                .toUri()
-                                                                                .toString())
-                                                                .withSavepointDir(
-                                                                        savepoints
-                                                                                .toUri()
-                                                                                .toString())
-                                                                .withUnaligned(
-                                                                        options.unaligned(),
-                                                                        Duration.ZERO))
-                                                .build(),
-                                true,
-                                dir)
-                        .withJobFactory(factory)
-                        // restart as often as it takes; a real fault would page someone first
-                        .withFlinkConfig(
-                                Map.of(
-                                        "restart-strategy.type", "fixed-delay",
-                                        "restart-strategy.fixed-delay.attempts", "1000",
-                                        "restart-strategy.fixed-delay.delay", "500 ms"))
-                        // a short broker session, so a restarted broker may register again at once
-                        .withBroker(
-                                Map.of(
-                                        "broker.session.timeout.ms", "2000",
-                                        "broker.heartbeat.interval.ms", "500"),
-                                null);
-        ExecutorService feeder = Executors.newSingleThreadExecutor();
-        try (EmbeddedRuntime rt = EmbeddedRuntime.start(rtOptions);
-                OutputTally tally = new OutputTally(rt.bootstrapServers());
-                FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
-            Future<FeedProducer.Sent> sent =
-                    feeder.submit(
-                            () ->
-                                    producer.send(
-                                            feed,
-                                            options.cropsPerSecond(),
-                                            FeedProducer.Pace.CROPS,
-                                            null));
-            long total = (long) options.specimens() * options.cellsPerSpecimen();
-            long deadline = System.nanoTime() + options.timeout().toNanos();
-            int next = 0;
-            long lastPrint = 0;
-            while (true) {
-                OutputTally.Snapshot s = tally.snapshot();
-                long cellsOut = s.classified() + s.deadCrops();
-                if (next < plan.size() && cellsOut >= plan.get(next).at() * total) {
-                    Fault f = plan.get(next++);
-                    injected.add(inject(rt, f, cellsOut, total, factory, savepoints));
-                    continue;
-                }
-                boolean done =
-                        next >= plan.size()
-                                && sent.isDone()
-                                && cellsOut >= sent.get().cropsIn()
-                                && s.reports().size() >= options.specimens()
-                                && s.fhirBundles().size() >= options.specimens();
-                if (done) {
-                    break;
-                }
-                JobStatus status = rt.job().getJobStatus().get(10, TimeUnit.SECONDS);
-                if (status.isGloballyTerminalState()) {
-                    rt.checkJobAlive(); // throws with the cause
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(
-                            String.format(
-                                    "the faulted run did not finish in %s: %d of %d crops out,"
-                                            + " %d reports, job %s",
-                                    options.timeout(),
-                                    cellsOut,
-                                    total,
-                                    s.reports().size(),
-                                    status));
-                }
-                if (System.nanoTime() - lastPrint > 5_000_000_000L) {
-                    lastPrint = System.nanoTime();
-                    out.printf(
-                            "%s %d/%d crops out, %d reports, job %s%n",
-                            elapsed(), cellsOut, total, s.reports().size(), status);
-                }
-                Thread.sleep(100);
-            }
-            // Stop with a savepoint: the sinks commit and close their transactions, so what the
-            // audit reads is final.
-            out.printf("%s all crops out; stopping the job with a savepoint%n", elapsed());
-            stopWithSavepoint(rt, savepoints);
-            return OutputAudit.read(
-                    rt.bootstrapServers(), KafkaSecurity.NONE, Duration.ofMinutes(2));
-        } finally {
-            FaultSwitch.reset();
-            feeder.shutdownNow();
-        }
-    }
-
-    private Injected inject(
-            EmbeddedRuntime rt,
-            Fault f,
-            long cellsOut,
-            long total,
-            Function<JobConfig, BloomstreamJob> factory,
-            Path savepoints)
-            throws Exception {
-        long start = System.nanoTime();
-        boolean served = true;
-        switch (f.kind()) {
-            case TASK_FAILURE -> {
-                int before = FaultSwitch.failures();
-                FaultSwitch.armFailure();
-                served = waitUntil(() -> FaultSwitch.failures() > before, Duration.ofSeconds(60));
-                if (!served) {
-                    FaultSwitch.reset();
-                }
-                waitUntil(() -> running(rt), Duration.ofSeconds(120));
-            }
-            case SAVEPOINT_RESTORE -> {
-                String path = stopWithSavepoint(rt, savepoints);
-                rt.startJob(path, factory);
-                waitUntil(() -> running(rt), Duration.ofSeconds(120));
-            }
-            case BROKER_RESTART -> {
-                rt.kafka().stopBroker();
-                Thread.sleep(f.duration().toMillis()); // the outage itself
-                rt.kafka().startBroker(Duration.ofSeconds(120));
-            }
-            case SINK_STALL -> {
-                Duration before = FaultSwitch.stalled();
-                FaultSwitch.stall(f.duration());
-                Thread.sleep(f.duration().toMillis()); // the stall itself
-                served =
-                        waitUntil(
-                                () -> FaultSwitch.stalled().compareTo(before) > 0,
-                                Duration.ofSeconds(5));
-            }
-        }
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        out.printf(
-                Locale.ROOT,
-                "%s fault %-17s at %d/%d crops out%s, %.1f s%n",
-                elapsed(),
-                f.kind().label,
-                cellsOut,
-                total,
-                f.duration().isZero() ? "" : " (" + f.duration().toMillis() + " ms)",
-                took.toMillis() / 1000.0);
-        if (!served) {
-            out.println("  (no record passed the injection point: not counted)");
-        }
-        return new Injected(f, cellsOut, took, served);
-    }
-
-    /** Stop-with-savepoint, retried while the job is (re)starting and cannot take one yet. */
-    private static String stopWithSavepoint(EmbeddedRuntime rt, Path dir) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (true) {
-            waitUntil(() -> running(rt), Duration.ofSeconds(60));
-            try {
-                return rt.stopJobWithSavepoint(dir, Duration.ofSeconds(60));
-            } catch (Exception e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(500);
-            }
-        }
-    }
-
-    private static boolean running(EmbeddedRuntime rt) {
-        try {
-            return rt.job().getJobStatus().get(10, TimeUnit.SECONDS) == JobStatus.RUNNING;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static boolean waitUntil(Condition c, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!c.holds()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(50);
-        }
-        return true;
-    }
-
-    private Result check(
-            Truth truth,
-            Map<String, SpecimenReport> reference,
-            OutputAudit a,
-            List<Injected> injected,
-            long totalCrops) {
-        List<String> problems = new ArrayList<>();
-        if (a.unreadable > 0) {
-            problems.add(a.unreadable + " unreadable records on the output topics");
-        }
-        // The gate: every crop with an id reached cells.accepted at most once.
-        if (a.duplicateAccepted() > 0) {
-            problems.add(a.duplicateAccepted() + " cells are on cells.accepted more than once");
-        }
-        // Every accepted cell: classified or dead-lettered by the job, exactly once.
-        Map<String, Integer> jobDead = new HashMap<>();
-        long gateDead = 0;
-        long resends = 0;
-        for (DeadLetter d : a.dead) {
-            if (Topics.SCAN_EVENTS.name().equals(d.getSourceTopic())) {
-                continue;
-            }
-            if (d.getReason() == DeadLetterReason.DUPLICATE_CELL) {
-                resends++;
-                continue;
-            }
-            if ("gate".equals(d.getStage())) {
-                gateDead++;
-            } else {
-                jobDead.merge(String.valueOf(d.getCellId()), 1, Integer::sum);
-            }
-        }
-        long jobDeadCount = jobDead.values().stream().mapToLong(Integer::longValue).sum();
-        if (a.duplicateClassified() > 0) {
-            problems.add(a.duplicateClassified() + " cells are on cells.classified more than once");
-        }
-        for (String id : a.accepted.keySet()) {
-            int n = a.classified.getOrDefault(id, 0) + jobDead.getOrDefault(id, 0);
-            if (n != 1) {
-                problems.add(
-                        "an accepted cell came out " + n + " times (classified or dead-lettered)");
-                break;
-            }
-        }
-        if (!a.accepted.keySet().containsAll(a.classified.keySet())) {
-            problems.add("cells.classified holds cells that were never accepted");
-        }
-        if (!a.classified.keySet().equals(truth.good)) {
-            Set<String> missing = new HashSet<>(truth.good);
-            missing.removeAll(a.classified.keySet());
-            problems.add(
-                    missing.size()
-                            + " good crops are not classified, "
-                            + (a.classified.size() - truth.good.size() + missing.size())
-                            + " classified crops are not good ones");
-        }
-        long badOut = gateDead + jobDeadCount;
-        if (badOut != truth.bad.size() + truth.badWithoutId) {
-            problems.add(
-                    "dead letters for broken crops: "
-                            + badOut
-                            + ", expected "
-                            + (truth.bad.size() + truth.badWithoutId));
-        }
-        long cellsOut = a.classified.values().stream().mapToLong(Integer::longValue).sum() + badOut;
-        if (resends > 0) {
-            problems.add(resends + " crops were sent twice and caught by the gate's dedupe");
-        }
-
-        // Reports: one per specimen, counting exactly its cells.
-        Map<String, Integer> reportCount = a.reportsPerSpecimen();
-        for (var e : truth.cropsPerSpecimen.entrySet()) {
-            int n = reportCount.getOrDefault(e.getKey(), 0);
-            if (n != 1) {
-                problems.add("a specimen has " + n + " reports");
-            }
-        }
-        Map<String, SpecimenReport> finals = new LinkedHashMap<>();
-        a.reports.forEach(r -> finals.put(r.getSpecimenId(), r));
-        double maxDelta = 0;
-        for (SpecimenReport r : finals.values()) {
-            int classified = a.classifiedPerSpecimen.getOrDefault(r.getSpecimenId(), 0);
-            int emitted = truth.cropsPerSpecimen.getOrDefault(r.getSpecimenId(), -1);
-            if (r.getCellCount() != classified) {
-                problems.add(
-                        "a report counts "
-                                + r.getCellCount()
-                                + " cells, "
-                                + classified
-                                + " were classified");
-            }
-            if (r.getCellCount() + r.getDeadLetteredCells() != emitted
-                    || r.getExpectedCells() == null
-                    || r.getExpectedCells() != emitted) {
-                problems.add(
-                        "a report accounts for "
-                                + (r.getCellCount() + r.getDeadLetteredCells())
-                                + " of "
-                                + emitted
-                                + " crops");
-            }
-            SpecimenReport ref = reference.get(r.getSpecimenId());
-            if (ref == null) {
-                problems.add("a specimen has no report in the failure-free run");
-                continue;
-            }
-            maxDelta = Math.max(maxDelta, maxDelta(ref.getProbabilities(), r.getProbabilities()));
-            if (!ref.getCall().equals(r.getCall())) {
-                problems.add("a call differs from the failure-free run");
-            }
-            if (!counts(ref.getDifferential()).equals(counts(r.getDifferential()))) {
-                problems.add("a differential differs from the failure-free run");
-            }
-        }
-        if (maxDelta > TOLERANCE) {
-            problems.add(
-                    String.format(
-                            Locale.ROOT,
-                            "final probabilities differ from the failure-free run by up to %.2e",
-                            maxDelta));
-        }
-        for (var e : a.fhir.entrySet()) {
-            if (e.getValue() != 1) {
-                problems.add("a specimen has " + e.getValue() + " FHIR bundles");
-            }
-        }
-        if (a.fhir.size() != truth.cropsPerSpecimen.size()) {
-            problems.add(a.fhir.size() + " FHIR bundles for " + truth.cropsPerSpecimen.size());
-        }
-
-        // Alerts: never twice for one (specimen, subtype, version).
-        if (a.duplicateAlerts() > 0) {
-            problems.add("alerts: " + a.duplicateAlerts() + " duplicates");
-        }
-        if (a.alerts.stream().map(AmlAlert::getAlertId).distinct().count() != a.alerts.size()) {
-            problems.add("alerts: an alert id occurs twice");
-        }
+        FaultVerdict verdict = FaultVerdict.check(truth, reference, audit);
         for (Injected i : injected) {
             if (!i.served()) {
                 out.printf(
@@ -729,52 +243,13 @@ public final class FaultRun {
         Result result =
                 new Result(
                         List.copyOf(injected),
-                        totalCrops,
-                        cellsOut,
-                        a.alerts.size(),
-                        List.copyOf(problems),
-                        maxDelta,
-                        (System.nanoTime() - t0) / 1e9);
-        for (String p : problems) {
-            out.println("PROBLEM: " + p);
-        }
-        out.printf(
-                Locale.ROOT,
-                "%s checked: %d accepted, %d classified, %d dead letters for broken crops (%d by the"
-                        + " gate), %d reports, %d alerts%n",
-                elapsed(),
-                a.accepted.size(),
-                a.classified.size(),
-                badOut,
-                gateDead,
-                finals.size(),
-                a.alerts.size());
+                        scanner.totalCrops(),
+                        verdict.cellsOut(),
+                        audit.alerts.size(),
+                        verdict.problems(),
+                        verdict.maxProbabilityDelta(),
+                        clock.seconds());
+        verdict.print(out, clock.stamp());
         return result;
-    }
-
-    private static double maxDelta(List<LabelProbability> a, List<LabelProbability> b) {
-        Map<String, Float> m = new HashMap<>();
-        a.forEach(p -> m.put(p.getLabel(), p.getProbability()));
-        double d = a.size() == b.size() ? 0 : Double.POSITIVE_INFINITY;
-        for (LabelProbability p : b) {
-            Float ref = m.get(p.getLabel());
-            d =
-                    Math.max(
-                            d,
-                            ref == null
-                                    ? Double.POSITIVE_INFINITY
-                                    : Math.abs(ref - p.getProbability()));
-        }
-        return d;
-    }
-
-    private static Map<String, Long> counts(List<TypeCount> differential) {
-        Map<String, Long> m = new HashMap<>();
-        differential.forEach(t -> m.put(t.getCellType(), t.getCount()));
-        return m;
-    }
-
-    private String elapsed() {
-        return String.format(Locale.ROOT, "[%6.1fs]", (System.nanoTime() - t0) / 1e9);
     }
 }
