@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bloomstream.app.embed.EmbedRun;
 import org.bloomstream.app.embed.EmbeddingsFile;
+import org.bloomstream.inference.image.AlphaPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,6 +50,16 @@ final class EmbedCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     int decodeThreads;
 
+    @Option(
+            names = "--alpha",
+            defaultValue = "drop",
+            paramLabel = "drop|white",
+            description =
+                    "Alpha channels: drop (default; Pillow's convert(\"RGB\"), what DinoBloom's"
+                            + " preprocessing does) or white (composite on white). Recorded in"
+                            + " OUT.json.")
+    String alpha;
+
     @Mixin EmbedderOptions embedder = new EmbedderOptions();
 
     @Override
@@ -62,7 +73,8 @@ final class EmbedCommand implements Callable<Integer> {
                                         embedder.modelPath(),
                                         embedder.execution(1, batchSize),
                                         batchSize,
-                                        decodeThreads > 0 ? decodeThreads : cores),
+                                        decodeThreads > 0 ? decodeThreads : cores,
+                                        AlphaPolicy.parse(alpha)),
                                 System.err)
                         .run();
         System.out.printf(
