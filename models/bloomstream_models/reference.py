@@ -75,7 +75,7 @@ def write_reference_crops(module: torch.nn.Module, uint8_input: bool, out_dir: P
     for i, (name, w, h, fmt, opts) in enumerate(CROPS):
         img = draw_crop(w, h, seed * 1000 + i)
         if name.endswith("-rgba.png"):
-            img = img.convert("RGBA")  # fully opaque: PIL drops alpha, Java composites on white
+            img = img.convert("RGBA")  # fully opaque: PIL and Java both drop alpha
         buf = io.BytesIO()
         img.save(buf, fmt, **opts)
         (out_dir / name).write_bytes(buf.getvalue())

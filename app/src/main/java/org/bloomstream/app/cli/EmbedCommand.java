@@ -3,6 +3,7 @@ package org.bloomstream.app.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.job.cli.EmbedderOptions;
 import org.bloomstream.modeltools.embed.EmbedRun;
 import org.bloomstream.modeltools.embed.EmbeddingsFile;
@@ -50,6 +51,16 @@ final class EmbedCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     int decodeThreads;
 
+    @Option(
+            names = "--alpha",
+            defaultValue = "drop",
+            paramLabel = "drop|white",
+            description =
+                    "Alpha channels: drop (default; Pillow's convert(\"RGB\"), what DinoBloom's"
+                            + " preprocessing does) or white (composite on white). Recorded in"
+                            + " OUT.json.")
+    String alpha;
+
     @Mixin EmbedderOptions embedder = new EmbedderOptions();
 
     @Override
@@ -63,7 +74,8 @@ final class EmbedCommand implements Callable<Integer> {
                                         embedder.modelPath(),
                                         embedder.execution(1, batchSize),
                                         batchSize,
-                                        decodeThreads > 0 ? decodeThreads : cores),
+                                        decodeThreads > 0 ? decodeThreads : cores,
+                                        AlphaPolicy.parse(alpha)),
                                 System.err)
                         .run();
         System.out.printf(

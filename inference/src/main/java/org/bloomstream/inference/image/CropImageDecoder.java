@@ -1,25 +1,43 @@
 package org.bloomstream.inference.image;
 
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.bloomstream.schemas.avro.DeadLetterReason;
 
 /**
- * Decodes an encoded crop (PNG, JPEG, BMP, TIFF, GIF; CMYK JPEG and 16-bit TIFF through the
- * TwelveMonkeys plugins) into 8-bit RGB.
+ * Decodes an encoded crop (PNG, JPEG, BMP, TIFF, GIF; CMYK and YCCK JPEG, 16-bit and tiled TIFF
+ * through the TwelveMonkeys plugins) into 8-bit RGB, to the pixels that the reference
+ * preprocessing, Pillow's {@code Image.open(path).convert("RGB")}, gives.
  *
  * <p>Dimensions are read from the header first and checked against {@link ImageLimits}, so an image
- * that claims to be huge is rejected before its pixels are allocated. Grayscale, 16-bit, indexed
- * and alpha images are valid crops: they are converted to RGB (alpha composited on white, the
- * colour of an empty smear background).
+ * that claims to be huge is rejected before its pixels are allocated.
+ *
+ * <p>The decoding policy is the reference's:
+ *
+ * <ul>
+ *   <li>An image is damaged when its pixel data is really missing or corrupt: the reader fails, a
+ *       JPEG ends before its image does (the JPEG readers then warn and return a half-grey image,
+ *       where Pillow refuses the file), or a PNG header chunk fails its CRC (Pillow checks those).
+ *       A reader's other warnings are not damage: TwelveMonkeys warns about every TIFF strip whose
+ *       {@code StripByteCounts} is smaller than a full strip, which libtiff and Pillow accept (and
+ *       which the JDK's own TIFF writer produces); when the bytes are really not there, the read
+ *       fails instead.
+ *   <li>Colours follow {@code convert("RGB")} ({@link PillowRgb}): alpha dropped by default ({@link
+ *       AlphaPolicy}), palettes looked up, 16-bit and CMYK reduced as Pillow reduces them, ICC
+ *       profiles not applied.
+ *   <li>EXIF orientation is not applied: Pillow's {@code Image.open} does not apply it either, so a
+ *       crop reaches the model as stored.
+ *   <li>Multi-page TIFFs and animated GIFs give their first page or frame.
+ * </ul>
  */
 public final class CropImageDecoder {
     static {
@@ -29,11 +47,23 @@ public final class CropImageDecoder {
     }
 
     private final ImageLimits limits;
+    private final AlphaPolicy alpha;
 
+    /** A decoder with the reference's alpha policy, {@link AlphaPolicy#DROP}. */
     public CropImageDecoder(ImageLimits limits) {
-        this.limits = limits;
+        this(limits, AlphaPolicy.DROP);
     }
 
+    public CropImageDecoder(ImageLimits limits, AlphaPolicy alpha) {
+        this.limits = limits;
+        this.alpha = alpha;
+    }
+
+    public AlphaPolicy alphaPolicy() {
+        return alpha;
+    }
+
+    /** The crop as 8-bit RGB ({@code TYPE_INT_RGB}), or the reason it cannot be a crop. */
     public BufferedImage decode(byte[] bytes) throws CropRejectedException {
         if (bytes == null || bytes.length == 0) {
             throw new CropRejectedException(DeadLetterReason.EMPTY_IMAGE, "image has no bytes");
@@ -42,6 +72,17 @@ public final class CropImageDecoder {
             throw new CropRejectedException(
                     DeadLetterReason.IMAGE_TOO_LARGE,
                     "image is " + bytes.length + " bytes, limit " + limits.maxBytes());
+        }
+        String damage = PngHeaderCheck.damage(bytes);
+        if (damage != null) {
+            throw new CropRejectedException(DeadLetterReason.UNDECODABLE_IMAGE, damage);
+        }
+        JpegFrame frame = JpegFrame.isJpeg(bytes) ? JpegFrame.of(bytes) : null;
+        if (frame != null && !frame.fourComponents()) {
+            // The JPEG readers convert a crop with an embedded ICC profile to sRGB; Pillow's
+            // Image.open returns the stored samples. Without the profile segments the readers do
+            // the same.
+            bytes = JpegFrame.withoutIccProfile(bytes);
         }
         try (ImageInputStream in =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -56,21 +97,22 @@ public final class CropImageDecoder {
                 int width = reader.getWidth(0);
                 int height = reader.getHeight(0);
                 checkDimensions(width, height);
-                // JPEG readers report a truncated body as a warning and return a half-grey image;
-                // for a crop that is damage, not a valid cell.
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
-                BufferedImage image = reader.read(0);
-                if (!warnings.isEmpty()) {
-                    throw new CropRejectedException(
-                            DeadLetterReason.UNDECODABLE_IMAGE,
-                            "damaged image: " + String.join("; ", warnings));
+                if (frame != null && frame.fourComponents()) {
+                    // CMYK and YCCK JPEG: the readers convert these through an ICC profile;
+                    // Pillow uses its own arithmetic on the raw (Adobe-inverted) samples.
+                    Raster samples = reader.readRaster(0, null);
+                    rejectMissingData(true, warnings);
+                    return PillowRgb.fromAdobeJpeg(samples, frame.ycck());
                 }
+                BufferedImage image = reader.read(0);
+                rejectMissingData(frame != null, warnings);
                 if (image == null) {
                     throw new CropRejectedException(
                             DeadLetterReason.UNDECODABLE_IMAGE, "reader returned no image");
                 }
-                return toRgb(image);
+                return toRgb(image, alpha);
             } finally {
                 reader.dispose();
             }
@@ -82,6 +124,28 @@ public final class CropImageDecoder {
                     DeadLetterReason.UNDECODABLE_IMAGE,
                     "cannot decode image: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
                     e);
+        }
+    }
+
+    /**
+     * The warnings that mean pixel data is missing. The JPEG readers warn, and fill the rest of the
+     * image with grey, when the data ends early ("Premature end of JPEG file", TwelveMonkeys'
+     * "Truncated File - Missing EOI marker"); Pillow refuses those files as truncated. Other
+     * warnings (a TIFF strip shorter than its declared count, extraneous bytes between JPEG
+     * markers) describe files that Pillow reads, and the pixels are complete.
+     */
+    private static void rejectMissingData(boolean jpeg, List<String> warnings)
+            throws CropRejectedException {
+        if (!jpeg) {
+            return;
+        }
+        for (String w : warnings) {
+            String lower = w.toLowerCase(Locale.ROOT);
+            if (lower.contains("premature end") || lower.contains("truncated")) {
+                throw new CropRejectedException(
+                        DeadLetterReason.UNDECODABLE_IMAGE,
+                        "damaged image: " + String.join("; ", warnings));
+            }
         }
     }
 
@@ -109,24 +173,14 @@ public final class CropImageDecoder {
     }
 
     /**
-     * Any decoded image as 8-bit RGB without alpha: a no-op for the layouts decoders usually give
-     * (int RGB; 3-byte BGR, which is what JPEG decodes to), a Java2D conversion otherwise.
+     * A decoded image as Pillow's {@code convert("RGB")} makes it: a no-op for plain 8-bit RGB (int
+     * RGB, or the 3-byte BGR that JPEG decodes to), {@link PillowRgb} otherwise.
      */
-    static BufferedImage toRgb(BufferedImage image) {
+    static BufferedImage toRgb(BufferedImage image, AlphaPolicy alpha) {
         if (image.getType() == BufferedImage.TYPE_INT_RGB
                 || image.getType() == BufferedImage.TYPE_3BYTE_BGR) {
             return image;
         }
-        BufferedImage rgb =
-                new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = rgb.createGraphics();
-        try {
-            g.setColor(java.awt.Color.WHITE);
-            g.fillRect(0, 0, image.getWidth(), image.getHeight());
-            g.drawImage(image, 0, 0, null);
-        } finally {
-            g.dispose();
-        }
-        return rgb;
+        return PillowRgb.convert(image.getRaster(), image.getColorModel(), false, alpha);
     }
 }

@@ -62,11 +62,48 @@ class CropImageDecoderTest {
         BufferedImage gray = gradient(20, 20, BufferedImage.TYPE_BYTE_GRAY);
         assertThat(decoder.decode(encode(gray, "png")).getType())
                 .isEqualTo(BufferedImage.TYPE_INT_RGB);
+    }
 
-        BufferedImage argb = new BufferedImage(20, 20, BufferedImage.TYPE_INT_ARGB); // transparent
-        assertThat(decoder.decode(encode(argb, "png")).getRGB(3, 3) & 0xffffff)
-                .as("transparent pixels become white background")
-                .isEqualTo(0xffffff);
+    @Test
+    void alphaIsDroppedLikePillowUnlessWhiteIsChosen() throws Exception {
+        BufferedImage argb = new BufferedImage(20, 20, BufferedImage.TYPE_INT_ARGB);
+        argb.setRGB(3, 3, 0x00_80_40_20); // fully transparent, colour stored under it
+        argb.setRGB(4, 4, 0x80_00_00_00); // half transparent black
+        byte[] png = encode(argb, "png");
+        BufferedImage dropped = decoder.decode(png);
+        assertThat(decoder.alphaPolicy()).isEqualTo(AlphaPolicy.DROP);
+        assertThat(dropped.getRGB(3, 3) & 0xffffff)
+                .as("Pillow's convert(\"RGB\") keeps the colour under alpha 0")
+                .isEqualTo(0x804020);
+        assertThat(dropped.getRGB(4, 4) & 0xffffff).isEqualTo(0);
+        BufferedImage white =
+                new CropImageDecoder(ImageLimits.DEFAULT, AlphaPolicy.WHITE).decode(png);
+        assertThat(white.getRGB(3, 3) & 0xffffff).isEqualTo(0xffffff);
+        assertThat(white.getRGB(4, 4) & 0xffffff).isEqualTo(0x7f7f7f);
+        assertThat(AlphaPolicy.parse(" White ")).isEqualTo(AlphaPolicy.WHITE);
+    }
+
+    @Test
+    void aTiffWithShortStripByteCountsIsNotDamage() throws Exception {
+        // The JDK's own TIFF writer declares a short last strip; TwelveMonkeys warns about it
+        // ("strip/tileByteCount < required"), and the pixels are all there.
+        BufferedImage img = gradient(60, 50, BufferedImage.TYPE_INT_RGB);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        javax.imageio.ImageWriter w = ImageIO.getImageWritersByFormatName("tiff").next();
+        javax.imageio.ImageWriteParam p = w.getDefaultWriteParam();
+        p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+        p.setCompressionType(
+                Arrays.asList(p.getCompressionTypes()).contains("None") ? "None" : null);
+        try (var ios = ImageIO.createImageOutputStream(out)) {
+            w.setOutput(ios);
+            w.write(null, new javax.imageio.IIOImage(img, null, null), p);
+        }
+        BufferedImage decoded = decoder.decode(out.toByteArray());
+        for (int y = 0; y < 50; y += 7) {
+            for (int x = 0; x < 60; x += 7) {
+                assertThat(decoded.getRGB(x, y)).isEqualTo(img.getRGB(x, y));
+            }
+        }
     }
 
     @Test

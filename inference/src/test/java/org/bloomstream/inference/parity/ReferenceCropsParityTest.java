@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
  * exactly), and the worst embedding difference is 8.9e-7, float32 arithmetic in ONNX Runtime vs
  * PyTorch. Asserted: identical pixels and 1e-4, the bound of the exporter's ONNX-vs-PyTorch test.
  * Embeddings are LayerNorm outputs of order 1, and any real preprocessing mismatch (another filter,
- * no antialiasing, BGR order, missing normalisation) moves them by 0.1 or more. JPEGs with other
- * encodings (progressive, other chroma subsampling) may decode a level apart in the two libraries;
- * this test does not cover them.
+ * no antialiasing, BGR order, missing normalisation) moves them by 0.1 or more. Other encodings
+ * (progressive, 4:2:2 and 4:2:0, CMYK, 16-bit, alpha, TIFF variants) and the real data sets are
+ * covered by {@code PillowDifferentialTest}, which finds them byte-identical too.
  */
 class ReferenceCropsParityTest {
     static final double TOLERANCE = 1e-4;

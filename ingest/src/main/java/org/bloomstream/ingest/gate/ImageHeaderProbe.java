@@ -14,12 +14,17 @@ import org.bloomstream.schemas.avro.ImageEncoding;
  * the gate, and safe against files that claim enormous dimensions.
  *
  * <p>Two structural checks complement the ImageIO header read, both linear scans that allocate
- * nothing: {@link #truncation} walks the segments of a JPEG and the chunks of a PNG (and compares a
- * BMP's declared file size) to catch files that were cut short, the usual damage when a crop is
- * read while the scanner is still writing it; and a PNG or JPEG that declares a zero width or
- * height is reported as such (ImageIO refuses to read that header at all, which would hide the
- * reason). Pixel-level damage inside a structurally complete file, and truncated TIFFs, are still
- * caught only by the job's full decode.
+ * nothing: {@link #truncation} walks the segments of a JPEG and the chunks of a PNG (checking the
+ * CRCs of the chunks before the image data, as Pillow and the job's decoder do), compares a BMP's
+ * declared file size, and checks that a TIFF's first page has its strips or tiles inside the file,
+ * to catch files that were cut short, the usual damage when a crop is read while the scanner is
+ * still writing it; and a PNG or JPEG that declares a zero width or height is reported as such
+ * (ImageIO refuses to read that header at all, which would hide the reason). Pixel-level damage
+ * inside a structurally complete file is still caught only by the job's full decode.
+ *
+ * <p>The gate must never refuse what the decoder reads: a TIFF whose {@code StripByteCounts} is
+ * smaller than its strips (Pillow and the decoder read those) passes here as long as the pixel
+ * bytes themselves are in the file. GateCorpusTest holds both to the same crafted corpus.
  */
 final class ImageHeaderProbe {
     static {
@@ -119,13 +124,14 @@ final class ImageHeaderProbe {
 
     /**
      * Why the file is structurally incomplete, or null when it is complete or its format is not
-     * checked here (TIFF, GIF).
+     * checked here (GIF: Pillow reads a GIF cut short, and so does the decoder).
      */
     static String truncation(byte[] b, ImageEncoding encoding) {
         return switch (encoding) {
             case JPEG -> jpegTruncation(b);
             case PNG -> pngTruncation(b);
             case BMP -> bmpTruncation(b);
+            case TIFF -> TiffStructure.truncation(b);
             default -> null;
         };
     }
@@ -233,9 +239,13 @@ final class ImageHeaderProbe {
         }
     }
 
-    /** Walks the chunks (length, type, data, CRC) to IEND. Bytes after IEND are tolerated. */
+    /**
+     * Walks the chunks (length, type, data, CRC) to IEND, checking the CRCs before the first IDAT.
+     * Bytes after IEND are tolerated.
+     */
     private static String pngTruncation(byte[] b) {
         int i = PNG_SIGNATURE.length;
+        boolean headerDone = false;
         while (true) {
             if (i + 8 > b.length) {
                 return "truncated PNG: it ends after " + b.length + " bytes without an IEND chunk";
@@ -256,6 +266,16 @@ final class ImageHeaderProbe {
             }
             if (type.equals("IEND")) {
                 return null;
+            }
+            if (type.equals("IDAT")) {
+                headerDone = true;
+            } else if (!headerDone) {
+                // Pillow refuses a file whose chunks before the image data fail their CRC.
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(b, i + 4, 4 + (int) length);
+                if ((int) crc.getValue() != int32(b, i + 8 + (int) length)) {
+                    return "damaged PNG: chunk " + type + " at byte " + i + " fails its CRC";
+                }
             }
             i = (int) next;
         }

@@ -7,12 +7,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import org.bloomstream.inference.image.AlphaPolicy;
+import org.bloomstream.modeltools.dataset.CropDataset;
 import org.bloomstream.inference.image.AntialiasedResize;
 import org.bloomstream.inference.image.CropImageDecoder;
 import org.bloomstream.inference.image.CropRejectedException;
@@ -35,6 +38,8 @@ public final class EmbedRun {
      * @param execution where it runs
      * @param batchSize crops per model call
      * @param decodeThreads threads decoding and resizing ahead of the model
+     * @param alpha what becomes of alpha channels (the reference's {@link AlphaPolicy#DROP} unless
+     *     a lab chooses otherwise); recorded in {@code out.json} as {@code alphaPolicy}
      */
     public record Options(
             Path dir,
@@ -42,7 +47,20 @@ public final class EmbedRun {
             Path model,
             ExecutionConfig execution,
             int batchSize,
-            int decodeThreads) {}
+            int decodeThreads,
+            AlphaPolicy alpha) {
+
+        /** Options with the reference's alpha policy. */
+        public Options(
+                Path dir,
+                Path out,
+                Path model,
+                ExecutionConfig execution,
+                int batchSize,
+                int decodeThreads) {
+            this(dir, out, model, execution, batchSize, decodeThreads, AlphaPolicy.DROP);
+        }
+    }
 
     /** What was written. */
     public record Result(int embedded, int failed, String modelId, int dim, double seconds) {}
@@ -72,7 +90,7 @@ public final class EmbedRun {
             progress.printf(
                     "model %s (%d dims) on %s, batches of %d%n",
                     embedder.modelId(), embedder.dim(), embedder.provider(), options.batchSize());
-            CropImageDecoder decoder = new CropImageDecoder(ImageLimits.DEFAULT);
+            CropImageDecoder decoder = new CropImageDecoder(ImageLimits.DEFAULT, options.alpha());
             int size = embedder.imageSize();
             ProgressBar bar = new ProgressBar(progress, "embedding", entries.size());
             List<Future<Decoded>> next = submit(pool, decoder, size, entries, 0);
@@ -112,6 +130,9 @@ public final class EmbedRun {
             extra.put("layout", dataset.layout().name());
             extra.put("failed", errors.size());
             extra.put("provider", embedder.provider());
+            // Which decoding made these vectors: alpha dropped (Pillow's convert("RGB"), the
+            // reference) or composited on white.
+            extra.put("alphaPolicy", decoder.alphaPolicy().name().toLowerCase(Locale.ROOT));
             EmbeddingsFile.write(
                     options.out(), embedder.modelId(), embedder.dim(), rows, vectors, extra);
             if (!errors.isEmpty()) {
