@@ -229,7 +229,8 @@ def _loss(model, bags: List[Bag], y: List[int], idx: List[int]) -> float:
 def fit(bags: List[Bag], y: List[int], n_classes: int, train_idx: List[int], cfg: TrainConfig,
         seed: int) -> Tuple[MultiAttentionMIL, Dict[str, object]]:
     """SGD with momentum, one bag per step, early stopping on a stratified validation split of
-    the training bags (the SCEMILA protocol); returns the model of the best validation epoch."""
+    the training bags (the bloomstream protocol, ours; neither SCEMILA's nor DinoBloom's); returns
+    the model of the best validation epoch."""
     torch.manual_seed(seed)
     fit_idx, val_idx = _split_validation(train_idx, y, cfg.validation_fraction, seed)
     model = MultiAttentionMIL(bags[0].cells.shape[1], n_classes)
@@ -275,9 +276,130 @@ def cross_validate(bag_set: BagSet, classes: List[str], cfg: TrainConfig) -> Dic
         model, info = fit(bag_set.bags, y, len(classes), train_idx, cfg, cfg.seed + k)
         probs[test_idx] = predict(model, bag_set.bags, test_idx)
         m = metrics(np.array(y)[test_idx], probs[test_idx], classes)
+        m["accuracy"] = float(np.mean(probs[test_idx].argmax(axis=1) == np.array(y)[test_idx]))
         per_fold.append({"fold": k, "bags": len(test_idx), **info, **m})
     overall = metrics(np.array(y), probs, classes)
-    return {"folds": per_fold, "pooled": overall}
+    return {"protocol": "bloomstream", "folds": per_fold, "summary": summarise_folds(per_fold), "pooled": overall}
+
+
+def mean_std(values: Sequence[float]) -> Dict[str, float]:
+    """Mean and standard deviation (numpy's default, ddof=0, as DinoBloom's MIL script prints)."""
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": float(v.mean()), "std": float(v.std())}
+
+
+def summarise_folds(per_fold: List[Dict[str, object]], keys=("accuracy", "balancedAccuracy", "weightedF1")
+                    ) -> Dict[str, Dict[str, float]]:
+    """Per-fold metrics averaged: {metric: {mean, std}}."""
+    return {k: mean_std([f[k] for f in per_fold]) for k in keys if all(k in f for f in per_fold)}
+
+
+# --- the DinoBloom protocol (wbc_mil.py) ----------------------------------------------------------
+
+@dataclass
+class DinoBloomConfig:
+    """The training protocol of marrlab/DinoBloom's dinov2/eval/miccai/wbc_mil.py: SGD lr 1e-3,
+    momentum 0.9, Nesterov; CosineAnnealingLR(T_max=150) stepped after every bag (one bag per
+    step); at most 150 epochs; early stopping after 20 epochs without a lower validation loss;
+    KFold(4, shuffle=True) over the training bags for train/validation; 5 repeats; every fold's
+    best model is tested on a separate test set. No standardisation of the embeddings."""
+    lr: float = 1e-3
+    momentum: float = 0.9
+    max_epochs: int = 150
+    patience: int = 20
+    folds: int = 4
+    repeats: int = 5
+    seed: int = 0
+
+
+def kfold_shuffled(n: int, k: int, rng: np.random.Generator) -> List[Tuple[List[int], List[int]]]:
+    """scikit-learn's KFold(k, shuffle=True): a permutation cut into k parts, the first n % k one
+    longer (the reference leaves it unseeded; here the permutation comes from ``rng``)."""
+    perm = rng.permutation(n)
+    sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    out, start = [], 0
+    for size in sizes:
+        val = sorted(int(i) for i in perm[start:start + size])
+        start += size
+        out.append(([i for i in range(n) if i not in set(val)], val))
+    return out
+
+
+def fit_dinobloom(bags: List[Bag], y: List[int], n_classes: int, train_idx: List[int], val_idx: List[int],
+                  cfg: DinoBloomConfig, seed: int) -> Tuple[MultiAttentionMIL, Dict[str, object]]:
+    """One fold of wbc_mil.py's run_wbc_mil.train_fold. Where the reference keeps
+    ``self.model.state_dict()`` (live references to the weights, so it ends up testing the last
+    epoch's model), this keeps a copy of the best validation epoch's weights, as it intends."""
+    torch.manual_seed(seed)
+    model = MultiAttentionMIL(bags[0].cells.shape[1], n_classes)  # mean 0, std 1: raw embeddings
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.max_epochs)
+    rng = random.Random(seed)
+    best, best_state, counter, epochs = math.inf, None, 0, 0
+    for epoch in range(cfg.max_epochs):
+        model.train()
+        order = list(train_idx)
+        rng.shuffle(order)
+        for i in order:
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(bags[i].cells), torch.tensor([y[i]]))
+            loss.backward()
+            opt.step()
+            sched.step()
+        val = _loss(model, bags, y, val_idx)
+        epochs = epoch + 1
+        # EarlyStopping(patience=20, min_delta=0): an epoch counts as better only below the best.
+        if val < best:
+            best = val
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+            counter = 0
+        else:
+            counter += 1
+            if counter >= cfg.patience:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, {"epochs": epochs, "bestValidationLoss": best}
+
+
+def dinobloom_protocol(train_set: BagSet, test_set: BagSet, classes: List[str], cfg: DinoBloomConfig
+                       ) -> Tuple[MultiAttentionMIL, Dict[str, object]]:
+    """Repeats x folds runs, each tested on the test set; returns the model with the lowest
+    validation loss and the per-fold metrics with their mean and standard deviation."""
+    y = [classes.index(b.label) for b in train_set.bags]
+    y_test = np.array([classes.index(b.label) for b in test_set.bags])
+    test_idx = list(range(len(test_set.bags)))
+    rng = np.random.default_rng(cfg.seed)
+    per_fold: List[Dict[str, object]] = []
+    best_model, best_val = None, math.inf
+    for repeat in range(cfg.repeats):
+        for fold, (train_idx, val_idx) in enumerate(kfold_shuffled(len(y), cfg.folds, rng)):
+            seed = cfg.seed + 1000 * repeat + fold
+            model, info = fit_dinobloom(train_set.bags, y, len(classes), train_idx, val_idx, cfg, seed)
+            probs = predict(model, test_set.bags, test_idx)
+            pred = probs.argmax(axis=1)
+            m = {"accuracy": float(np.mean(pred == y_test)), **metrics(y_test, probs, classes)}
+            per_fold.append({"repeat": repeat, "fold": fold, "trainBags": len(train_idx), "validationBags": len(val_idx),
+                             **info, **m})
+            if info["bestValidationLoss"] < best_val:
+                best_val, best_model = info["bestValidationLoss"], model
+    return best_model, {"protocol": "dinobloom", "testBags": len(test_idx), "folds": per_fold,
+                        "summary": summarise_folds(per_fold)}
+
+
+def stratified_holdout(labels: Sequence[int], fraction: float, seed: int) -> Tuple[List[int], List[int]]:
+    """A seeded, class-stratified held-out set: round(fraction * n_c) bags of each class c."""
+    rng = random.Random(seed)
+    by_class: Dict[int, List[int]] = {}
+    for i, y in enumerate(labels):
+        by_class.setdefault(y, []).append(i)
+    test: List[int] = []
+    for y in sorted(by_class):
+        idx = list(by_class[y])
+        rng.shuffle(idx)
+        test += idx[:max(1, round(fraction * len(idx)))] if len(idx) > 1 else []
+    test_set = set(test)
+    return [i for i in range(len(labels)) if i not in test_set], sorted(test)
 
 
 # --- export -------------------------------------------------------------------------------------

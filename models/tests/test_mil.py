@@ -145,3 +145,50 @@ def test_loads_embed_output_as_bags_and_relabels_from_metadata(tmp_path):
     (tmp_path / "e.csv").write_text(rows)
     with pytest.raises(ValueError, match="no group"):
         mil.load_bags(tmp_path / "e")
+
+
+def test_dinobloom_protocol_runs_repeats_times_folds_and_averages_per_fold(tmp_path):
+    """wbc_mil.py's protocol at toy size: every fold's model is tested on the separate test set and
+    the summary is the mean and (ddof 0) std of the per-fold metrics."""
+    train, test = planted_bags(n_per_class=8, seed=4), planted_bags(n_per_class=3, seed=5)
+    test = mil.BagSet([mil.Bag("test-" + b.bag_id, b.label, b.cells) for b in test.bags], test.model_id, test.dim)
+    classes = ["A", "B", "control"]
+    cfg = mil.DinoBloomConfig(lr=3e-2, max_epochs=15, patience=5, folds=4, repeats=2, seed=2)
+    model, result = mil.dinobloom_protocol(train, test, classes, cfg)
+    folds = result["folds"]
+    assert len(folds) == 8 and {(f["repeat"], f["fold"]) for f in folds} == {(r, k) for r in range(2) for k in range(4)}
+    assert all(f["trainBags"] + f["validationBags"] == 24 and f["validationBags"] == 6 for f in folds)
+    bal = [f["balancedAccuracy"] for f in folds]
+    assert result["summary"]["balancedAccuracy"]["mean"] == pytest.approx(np.mean(bal))
+    assert result["summary"]["balancedAccuracy"]["std"] == pytest.approx(np.std(bal))
+    assert float(model.mean.abs().max()) == 0.0 and float((model.std - 1).abs().max()) == 0.0  # raw embeddings
+    assert result["summary"]["balancedAccuracy"]["mean"] >= 0.6
+
+
+def test_dinobloom_schedule_and_optimiser_follow_wbc_mil():
+    """Nesterov SGD and a cosine schedule stepped per bag, as wbc_mil.py."""
+    bags = planted_bags(n_per_class=2, seed=6)
+    y = [0, 0, 1, 1, 2, 2]
+    cfg = mil.DinoBloomConfig(max_epochs=3, patience=20)
+    seen = {}
+    real_sgd = torch.optim.SGD
+
+    def spy(params, **kw):
+        seen.update(kw)
+        return real_sgd(params, **kw)
+
+    torch.optim.SGD = spy
+    try:
+        _, info = mil.fit_dinobloom(bags.bags, y, 3, [0, 2, 4, 5], [1, 3], cfg, 0)
+    finally:
+        torch.optim.SGD = real_sgd
+    assert seen == {"lr": 1e-3, "momentum": 0.9, "nesterov": True}
+    assert info["epochs"] == 3
+
+
+def test_kfold_shuffled_partitions_like_sklearn():
+    folds = mil.kfold_shuffled(10, 4, np.random.default_rng(0))
+    assert [len(v) for _, v in folds] == [3, 3, 2, 2]
+    assert sorted(i for _, v in folds for i in v) == list(range(10))
+    for train, val in folds:
+        assert sorted(train + val) == list(range(10))

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.bloomstream.inference.vocabulary.Vocabulary;
 import org.bloomstream.job.cli.EmbedderOptions;
 import org.bloomstream.modeltools.embed.EmbedRun;
+import org.bloomstream.modeltools.eval.DinoBloomProtocol;
 import org.bloomstream.modeltools.eval.Evaluation;
 import org.bloomstream.modeltools.eval.Report;
 import org.bloomstream.modeltools.heads.LabelledEmbeddings;
@@ -15,21 +16,30 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bloomstream evaluate}: the DinoBloom paper's cell-typing evaluation on a labelled folder.
+ * {@code bloomstream evaluate}: cell-typing evaluation on a labelled folder, with bloomstream's own
+ * grouped protocol (the default) or the DinoBloom paper's ({@code --protocol dinobloom}).
  */
 @Command(
         name = "evaluate",
         mixinStandardHelpOptions = true,
         description = {
-            "Stratified k-fold evaluation of the kNN (k=1, k=20) and linear-probe heads on a",
-            "labelled folder of crops, as in the DinoBloom paper, with a majority-class baseline.",
+            "Evaluates kNN (k=1, k=20) and linear-probe cell-type heads on a labelled",
+            "folder of crops, with a majority-class baseline.",
             "",
-            "Embeds the folder with the pipeline's own code (labels.csv with path,label[,group],",
-            "<label>/<patient>/<image> as in AML_Hehr, or <label>/<image>), then fits every head",
-            "on k-1 folds and tests it on the last. Folds keep a group (patient, smear) together",
-            "when the labels carry one. Prints accuracy, balanced accuracy and weighted F1",
-            "(mean ± sd over folds), per-class recall and confusion matrices, and writes",
-            "report.txt, metrics.json, predictions.csv, confusion.png, report.html and the",
+            "Embeds the folder with the pipeline's own code (labels.csv with",
+            "path,label[,group], <label>/<patient>/<image> as in AML_Hehr, or",
+            "<label>/<image>). Protocols:",
+            "  grouped    bloomstream's own (default): seeded stratified k-fold that",
+            "             keeps a group (patient, smear) in one fold; the served heads:",
+            "             cosine kNN and the Tribuo probe. For labs: no patient leaks",
+            "             between folds.",
+            "  dinobloom  the DinoBloom paper's: scikit-learn's StratifiedKFold(5), not",
+            "             shuffled or grouped; Euclidean kNN on raw embeddings; L-BFGS",
+            "             logistic regression (C = dims*classes/100). With --train-list",
+            "             and --test-list: one fixed split, as for BMC.",
+            "Prints accuracy, balanced accuracy and weighted F1 (mean ± sd over folds),",
+            "per-class recall and confusion matrices, and writes report.txt,",
+            "metrics.json, predictions.csv, confusion.png, report.html and the",
             "embeddings (reusable with fit-head) to --out.",
             "With the fixture ViT (random weights) the numbers say nothing clinical."
         })
@@ -55,21 +65,36 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin EmbedderOptions embedder = new EmbedderOptions();
 
     @Option(
-            names = "--folds",
-            defaultValue = "5",
-            description = "Number of folds (default: ${DEFAULT-VALUE}).")
-    int folds;
+            names = "--protocol",
+            defaultValue = "grouped",
+            paramLabel = "NAME",
+            description = "grouped or dinobloom (default: ${DEFAULT-VALUE}).")
+    String protocol;
 
-    @Option(
-            names = "--seed",
-            defaultValue = "0",
-            description = "Seed of the fold assignment (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--folds", description = "grouped: number of folds (default: 5).")
+    Integer folds;
+
+    @Option(names = "--seed", description = "grouped: seed of the fold assignment (default: 0).")
+    Long seed;
 
     @Option(
             names = "--no-groups",
-            description = "Ignore the labels' groups and split cell by cell (default: grouped).")
+            description = "grouped: ignore the labels' groups and split cell by cell.")
     boolean noGroups;
+
+    @Option(
+            names = "--train-list",
+            paramLabel = "FILE",
+            description =
+                    "dinobloom: fixed split, the training cells (one path or cell id per line,"
+                            + " or a CSV whose first column is one).")
+    Path trainList;
+
+    @Option(
+            names = "--test-list",
+            paramLabel = "FILE",
+            description = "dinobloom: fixed split, the test cells (as --train-list).")
+    Path testList;
 
     @Option(
             names = "--vocabulary",
@@ -103,6 +128,26 @@ final class EvaluateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (mapTo != null && vocabulary == null) {
             throw new IllegalArgumentException("--map-to needs --vocabulary (the labels' own)");
+        }
+        boolean dinobloom;
+        switch (protocol.toLowerCase(Locale.ROOT)) {
+            case "grouped" -> dinobloom = false;
+            case "dinobloom" -> dinobloom = true;
+            default ->
+                    throw new IllegalArgumentException(
+                            "unknown --protocol '" + protocol + "' (grouped or dinobloom)");
+        }
+        if (dinobloom && (folds != null || seed != null || noGroups)) {
+            throw new IllegalArgumentException(
+                    "--folds, --seed and --no-groups belong to --protocol grouped; dinobloom"
+                            + " uses StratifiedKFold(5) or --train-list/--test-list");
+        }
+        if (!dinobloom && (trainList != null || testList != null)) {
+            throw new IllegalArgumentException(
+                    "--train-list/--test-list need --protocol dinobloom");
+        }
+        if ((trainList == null) != (testList == null)) {
+            throw new IllegalArgumentException("give both --train-list and --test-list");
         }
         Path source = input.crops != null ? input.crops : input.embeddings;
         String title = source.toAbsolutePath().normalize().getFileName().toString();
@@ -142,11 +187,29 @@ final class EvaluateCommand implements Callable<Integer> {
         if (!data.skipped().isEmpty()) {
             System.err.println("left out: " + data.skipped());
         }
-        if (!noGroups && !data.grouped()) {
-            System.err.println(
-                    "the labels carry no group (patient or smear): folds split cell by cell");
+        Evaluation.Result r;
+        if (dinobloom) {
+            DinoBloomProtocol.Split split =
+                    trainList != null
+                            ? DinoBloomProtocol.fixed(
+                                    data,
+                                    DinoBloomProtocol.readList(trainList),
+                                    DinoBloomProtocol.readList(testList))
+                            : DinoBloomProtocol.kFold(data);
+            r = DinoBloomProtocol.run(data, split);
+        } else {
+            if (!noGroups && !data.grouped()) {
+                System.err.println(
+                        "the labels carry no group (patient or smear): folds split cell by cell");
+            }
+            r =
+                    Evaluation.run(
+                            data,
+                            folds != null ? folds : 5,
+                            !noGroups,
+                            seed != null ? seed : 0,
+                            Evaluation.groupedHeads());
         }
-        Evaluation.Result r = Evaluation.run(data, folds, !noGroups, seed, Evaluation.paperHeads());
         Report.Files files = Report.write(r, title, dir, System.out);
         System.out.printf(
                 "%nwrote %s, %s, %s, %s%s%n",

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bloomstream.inference.typing.CellTypeHead;
+import org.bloomstream.inference.typing.KnnHead;
 import org.bloomstream.inference.typing.UnknownPolicy;
 import org.bloomstream.inference.vocabulary.Vocabulary;
 import org.bloomstream.modeltools.embed.EmbeddingsFile;
@@ -28,8 +29,10 @@ import picocli.CommandLine.Option;
             "optional 'group' column is kept as provenance). The head records its classes, the",
             "embedding model id and dims; the pipeline refuses it for another embedder.",
             "",
-            "  knn     cosine kNN, majority vote of the k nearest (the DinoBloom evaluation)",
-            "  linear  multinomial logistic regression on standardised embeddings (Tribuo)",
+            "  knn     majority vote of the k nearest, by --metric: cosine (default) or",
+            "          euclidean (scikit-learn's default kNN, as in DinoBloom's evaluation)",
+            "  linear  multinomial logistic regression on standardised embeddings (Tribuo;",
+            "          bloomstream's own probe, not the paper's L-BFGS one)",
             "  nearest-centroid  the walking skeleton's head"
         })
 final class FitHeadCommand implements Callable<Integer> {
@@ -59,6 +62,12 @@ final class FitHeadCommand implements Callable<Integer> {
             defaultValue = "20",
             description = "kNN: neighbours that vote (default: ${DEFAULT-VALUE}).")
     int k;
+
+    @Option(
+            names = "--metric",
+            defaultValue = "cosine",
+            description = "kNN: cosine or euclidean (default: ${DEFAULT-VALUE}).")
+    String metric;
 
     @Option(
             names = "--vocabulary",
@@ -115,8 +124,8 @@ final class FitHeadCommand implements Callable<Integer> {
     @Option(
             names = "--l2",
             description =
-                    "linear: L2 penalty lambda (default: 100 / (dims * classes), as in the"
-                            + " DinoBloom evaluation code).")
+                    "linear: L2 penalty lambda (default: 100 / (dims * classes), the strength"
+                            + " DinoBloom's evaluation code uses).")
     Double l2;
 
     @Option(
@@ -167,7 +176,8 @@ final class FitHeadCommand implements Callable<Integer> {
                         minConfidence,
                         quantile,
                         new LinearProbe.Options(
-                                epochs, learningRate, l2 != null ? l2 : Double.NaN, seed));
+                                epochs, learningRate, l2 != null ? l2 : Double.NaN, seed),
+                        KnnHead.Metric.parse(metric));
         long t0 = System.nanoTime();
         CellTypeHead head =
                 HeadFitter.fit(

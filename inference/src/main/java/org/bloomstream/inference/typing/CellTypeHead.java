@@ -12,8 +12,9 @@ import org.bloomstream.inference.model.ExecutionConfig;
  * versioned file format ({@link HeadFiles}):
  *
  * <ul>
- *   <li>{@code knn} ({@link KnnHead}): majority vote of the k most cosine-similar reference cells,
- *       as in the DinoBloom evaluation (k = 20 by default);
+ *   <li>{@code knn} ({@link KnnHead}): majority vote of the k nearest reference cells, by cosine
+ *       similarity (the default) or Euclidean distance (scikit-learn's default, which DinoBloom's
+ *       evaluation uses); k = 20 by default;
  *   <li>{@code linear} ({@link LinearHead}): a multinomial logistic regression (linear probe) on
  *       standardised embeddings;
  *   <li>{@code nearest-centroid} ({@link CentroidHead}): the walking skeleton's head, kept so old

@@ -13,8 +13,8 @@ import org.bloomstream.inference.model.ExecutionConfig;
  * centroid, turned into probabilities by a softmax with a calibrated temperature.
  *
  * <p>The walking skeleton's head, kept because it is cheap and needs no library. The kNN and
- * linear-probe heads are the ones the DinoBloom paper evaluates. The out-of-distribution similarity
- * of a cell is its similarity to the nearest centroid.
+ * linear-probe heads are the kinds the DinoBloom paper evaluates. The out-of-distribution
+ * similarity of a cell is its similarity to the nearest centroid.
  */
 public final class CentroidHead implements CellTypeHead {
     private static final long serialVersionUID = 2L;

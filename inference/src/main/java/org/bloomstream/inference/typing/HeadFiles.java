@@ -41,11 +41,13 @@ import java.util.Map;
  *   <li>{@code linear}: {@code mean} and {@code scale} [D] (standardisation), {@code weights}
  *       [C][D], {@code bias} [C], and {@code center} [D] + {@code centroids} [C][D] for the
  *       out-of-distribution check.
- *   <li>{@code knn}: {@code k}, {@code labels} [N] (class indices), and {@code bank}: {@code
- *       {"rows": N, "encoding": "float32-le-base64", "data": "..."}}, the N unit-length reference
- *       embeddings, row-major, base64 of little-endian float32. Binary because a 100k x 384 bank
- *       written as JSON numbers would be about 1 GB of text; base64 keeps it one self-contained
- *       file (205 MB for 100k x 384), streamed in and out without a second in-memory copy.
+ *   <li>{@code knn}: {@code k}, {@code metric} ({@code cosine}, the default when absent, or {@code
+ *       euclidean}; see {@link KnnHead}), {@code labels} [N] (class indices), and {@code bank}:
+ *       {@code {"rows": N, "encoding": "float32-le-base64", "data": "..."}}, the N reference
+ *       embeddings (unit length for cosine, raw for Euclidean), row-major, base64 of little-endian
+ *       float32. Binary because a 100k x 384 bank written as JSON numbers would be about 1 GB of
+ *       text; base64 keeps it one self-contained file (205 MB for 100k x 384), streamed in and out
+ *       without a second in-memory copy.
  * </ul>
  *
  * {@code unknown} and {@code provenance} are optional (files from the walking skeleton have
@@ -143,6 +145,7 @@ public final class HeadFiles {
         } else if (head instanceof KnnHead k) {
             h.set("classes", JSON.valueToTree(k.classes()));
             h.put("k", k.k());
+            h.put("metric", k.metric().label);
             h.set("labels", JSON.valueToTree(k.labels()));
             bank = k.bank();
         } else {
@@ -362,7 +365,13 @@ public final class HeadFiles {
         for (int i = 0; i < rows; i++) {
             labels[i] = l.get(i).asInt(-1);
         }
-        return new KnnHead(info, h.path("k").asInt(0), bank, labels);
+        KnnHead.Metric metric;
+        try {
+            metric = KnnHead.Metric.parse(h.path("metric").asText("cosine"));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        return new KnnHead(info, h.path("k").asInt(0), metric, bank, labels);
     }
 
     private static float[][] matrix(ObjectNode h, String field, Path file) throws IOException {

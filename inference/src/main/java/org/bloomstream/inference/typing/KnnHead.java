@@ -7,40 +7,79 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 import org.bloomstream.inference.model.ExecutionConfig;
+import org.bloomstream.inference.typing.knn.ExactEuclideanIndex;
 import org.bloomstream.inference.typing.knn.ExactSimilarityIndex;
 import org.bloomstream.inference.typing.knn.OnnxSimilarityIndex;
 import org.bloomstream.inference.typing.knn.SimilarityIndex;
 import org.bloomstream.inference.typing.knn.TopK;
 
 /**
- * k-nearest-neighbour typing by cosine similarity, as in the DinoBloom evaluation: the k most
- * similar reference cells vote, one vote each, and the probability of a class is its share of the
- * votes. Ties go to the class whose voters are more similar in total (scikit-learn, which the
- * paper's code uses, takes the first class instead; with k = 20 ties are rare and the difference
- * small). The reference embeddings are kept unit length; they are not centred, as in the paper.
+ * k-nearest-neighbour typing with one of two metrics, recorded in the head file:
  *
- * <p>The out-of-distribution similarity of a cell is its similarity to the single nearest reference
- * cell.
+ * <ul>
+ *   <li>{@link Metric#COSINE} (the default, bloomstream's own): the bank and the queries are scaled
+ *       to unit length and ranked by cosine similarity. Ties in the vote go to the class whose
+ *       voters are more similar in total.
+ *   <li>{@link Metric#EUCLIDEAN}: scikit-learn's default {@code KNeighborsClassifier}, which the
+ *       DinoBloom evaluation code uses: raw embeddings ranked by Euclidean distance, equal
+ *       distances to the lower bank row, and ties in the vote to the first class in the head's
+ *       class order (scikit-learn: the first in sorted label order). The similarity of a cell is
+ *       minus its distance.
+ * </ul>
+ *
+ * In both, the k nearest reference cells vote, one vote each, and the probability of a class is its
+ * share of the votes. The out-of-distribution similarity of a cell is its similarity to the single
+ * nearest reference cell.
  *
  * <p>Serving runs the search as an ONNX {@code MatMul + TopK} graph on the embedder's provider
- * ({@link OnnxSimilarityIndex}), one call per micro-batch.
+ * ({@link OnnxSimilarityIndex}), one call per micro-batch, in float32; {@link #openExact()} is the
+ * plain-Java search (double precision for the Euclidean metric).
  */
 public final class KnnHead implements CellTypeHead {
     private static final long serialVersionUID = 1L;
     public static final String KIND = "knn";
 
-    /** The paper's larger k, and the default. */
+    /** The larger of DinoBloom's two k, and the default. */
     public static final int DEFAULT_K = 20;
+
+    /** How reference cells are ranked. */
+    public enum Metric {
+        COSINE("cosine"),
+        EUCLIDEAN("euclidean");
+
+        public final String label;
+
+        Metric(String label) {
+            this.label = label;
+        }
+
+        public static Metric parse(String s) {
+            for (Metric m : values()) {
+                if (m.label.equalsIgnoreCase(s)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "unknown kNN metric '" + s + "' (cosine, euclidean)");
+        }
+    }
 
     /** Calibrating the similarity threshold looks at no more than this many fitting cells. */
     static final int CALIBRATION_SAMPLE = 10_000;
 
     private final HeadInfo info;
     private final int k;
-    private final float[] bank; // rows x dim, unit length
+    private final Metric metric;
+    private final float[] bank; // rows x dim; unit length for the cosine metric
     private final int[] labels; // class index per bank row
 
+    /** A cosine head; {@code bank} rows must be unit length. */
     public KnnHead(HeadInfo info, int k, float[] bank, int[] labels) {
+        this(info, k, Metric.COSINE, bank, labels);
+    }
+
+    /** {@code bank} rows must be unit length for the cosine metric, raw for the Euclidean one. */
+    public KnnHead(HeadInfo info, int k, Metric metric, float[] bank, int[] labels) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be at least 1, was " + k);
         }
@@ -62,6 +101,7 @@ public final class KnnHead implements CellTypeHead {
         }
         this.info = info;
         this.k = k;
+        this.metric = java.util.Objects.requireNonNull(metric, "metric");
         this.bank = bank;
         this.labels = labels;
     }
@@ -86,6 +126,32 @@ public final class KnnHead implements CellTypeHead {
             double similarityQuantile,
             Map<String, String> provenance)
             throws IOException {
+        return fit(
+                headId,
+                embeddingModelId,
+                classes,
+                labelsOfRows,
+                rows,
+                k,
+                Metric.COSINE,
+                minConfidence,
+                similarityQuantile,
+                provenance);
+    }
+
+    /** As above, with the metric. */
+    public static KnnHead fit(
+            String headId,
+            String embeddingModelId,
+            List<String> classes,
+            List<String> labelsOfRows,
+            float[][] rows,
+            int k,
+            Metric metric,
+            double minConfidence,
+            double similarityQuantile,
+            Map<String, String> provenance)
+            throws IOException {
         if (rows.length == 0 || rows.length != labelsOfRows.size()) {
             throw new IllegalArgumentException("need one label per embedding, and at least one");
         }
@@ -98,7 +164,8 @@ public final class KnnHead implements CellTypeHead {
             if (rows[i].length != dim) {
                 throw new IllegalArgumentException("embeddings differ in dimension");
             }
-            System.arraycopy(Vectors.unit(rows[i]), 0, bank, i * dim, dim);
+            float[] row = metric == Metric.COSINE ? Vectors.unit(rows[i]) : rows[i];
+            System.arraycopy(row, 0, bank, i * dim, dim);
             labels[i] = vocab.indexOf(labelsOfRows.get(i));
             if (labels[i] < 0) {
                 throw new IllegalArgumentException(
@@ -107,7 +174,7 @@ public final class KnnHead implements CellTypeHead {
         }
         HeadInfo info =
                 new HeadInfo(headId, embeddingModelId, dim, vocab, UnknownPolicy.OFF, provenance);
-        KnnHead head = new KnnHead(info, k, bank, labels);
+        KnnHead head = new KnnHead(info, k, metric, bank, labels);
         double minSimilarity = Double.NEGATIVE_INFINITY;
         if (!Double.isNaN(similarityQuantile)) {
             minSimilarity = Vectors.quantile(head.leaveOneOutSimilarities(), similarityQuantile);
@@ -159,7 +226,9 @@ public final class KnnHead implements CellTypeHead {
 
     /** The serving search: ONNX Runtime, whatever the bank size, so tests exercise it too. */
     private SimilarityIndex searchIndex(int kk, ExecutionConfig exec) throws IOException {
-        return OnnxSimilarityIndex.open(bank, dim(), kk, exec);
+        return metric == Metric.COSINE
+                ? OnnxSimilarityIndex.open(bank, dim(), kk, exec)
+                : OnnxSimilarityIndex.openEuclidean(bank, dim(), kk, exec);
     }
 
     @Override
@@ -174,16 +243,20 @@ public final class KnnHead implements CellTypeHead {
 
     @Override
     public KnnHead withUnknownPolicy(UnknownPolicy policy) {
-        return new KnnHead(info.withUnknownPolicy(policy), k, bank, labels);
+        return new KnnHead(info.withUnknownPolicy(policy), k, metric, bank, labels);
     }
 
     /** The same bank with another k. */
     public KnnHead withK(int newK) {
-        return new KnnHead(info, newK, bank, labels);
+        return new KnnHead(info, newK, metric, bank, labels);
     }
 
     public int k() {
         return k;
+    }
+
+    public Metric metric() {
+        return metric;
     }
 
     /** Number of reference cells. */
@@ -207,7 +280,10 @@ public final class KnnHead implements CellTypeHead {
 
     /** Scores with the plain-Java search: the reference, and fine for small banks. */
     public HeadScorer openExact() {
-        return scorer(new ExactSimilarityIndex(bank, dim(), k));
+        return scorer(
+                metric == Metric.COSINE
+                        ? new ExactSimilarityIndex(bank, dim(), k)
+                        : new ExactEuclideanIndex(bank, dim(), k));
     }
 
     private HeadScorer scorer(SimilarityIndex index) {
@@ -218,7 +294,7 @@ public final class KnnHead implements CellTypeHead {
                 Vectors.checkRows(embeddings, n, dim());
                 float[][] q = new float[n][];
                 for (int i = 0; i < n; i++) {
-                    q[i] = Vectors.unit(embeddings[i]);
+                    q[i] = metric == Metric.COSINE ? Vectors.unit(embeddings[i]) : embeddings[i];
                 }
                 TopK top = index.search(q, n);
                 float[][] p = new float[n][classes];
@@ -238,8 +314,11 @@ public final class KnnHead implements CellTypeHead {
                     int b = 0;
                     for (int c = 0; c < classes; c++) {
                         p[i][c] = votes[c] / (float) top.k();
-                        if (votes[c] > votes[b]
-                                || (votes[c] == votes[b] && simSum[c] > simSum[b])) {
+                        boolean cosineTie =
+                                metric == Metric.COSINE
+                                        && votes[c] == votes[b]
+                                        && simSum[c] > simSum[b];
+                        if (votes[c] > votes[b] || cosineTie) {
                             b = c;
                         }
                     }

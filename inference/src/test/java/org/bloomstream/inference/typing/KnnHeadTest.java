@@ -139,4 +139,67 @@ class KnnHeadTest {
                 .isEqualTo(UnknownPolicy.OUT_OF_DISTRIBUTION);
         assertThat(s.prediction(0, axes(1), UnknownPolicy.OFF).type()).isEqualTo("a");
     }
+
+    @Test
+    void euclideanRanksRawVectorsAndBreaksTiesToTheFirstClass() throws Exception {
+        // Raw (not unit) rows: by cosine the query [10, 0] is nearest to [1, 0] (class b); by
+        // Euclidean distance it is nearest to [9, 1] (class a).
+        float[][] rows = {{9, 1}, {1, 0}, {0, 5}, {0, 6}};
+        List<String> labels = List.of("a", "b", "c", "c");
+        KnnHead h =
+                KnnHead.fit(
+                        "e",
+                        "m",
+                        List.of("a", "b", "c"),
+                        labels,
+                        rows,
+                        1,
+                        KnnHead.Metric.EUCLIDEAN,
+                        0,
+                        Double.NaN,
+                        Map.of());
+        assertThat(h.metric()).isEqualTo(KnnHead.Metric.EUCLIDEAN);
+        float[][] q = {{10, 0}};
+        for (HeadScorer s : List.of(h.open(), h.openExact())) {
+            try (s) {
+                Scores sc = s.score(q, 1);
+                assertThat(sc.prediction(0, h, UnknownPolicy.OFF).type()).isEqualTo("a");
+                assertThat(sc.similarity()[0]).isCloseTo((float) -Math.sqrt(2), within(1e-4f));
+            }
+        }
+        // k = 2: the two nearest of [0.5, 2.75] are c [0, 5] (2.30) and b [1, 0] (2.80).
+        KnnHead two = h.withK(2);
+        float[][] mid = {{0.5f, 2.75f}};
+        try (HeadScorer s = two.openExact()) {
+            Scores sc = s.score(mid, 1);
+            assertThat(sc.probabilities()[0][1]).isEqualTo(0.5f);
+            assertThat(sc.probabilities()[0][2]).isEqualTo(0.5f);
+            // scikit-learn's mode: the first class in order wins a tie, whoever is nearer.
+            assertThat(sc.prediction(0, two, UnknownPolicy.OFF).type()).isEqualTo("b");
+        }
+    }
+
+    @Test
+    void theMetricSurvivesTheHeadFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        float[][] rows = {{9, 1}, {1, 0}, {0, 5}};
+        KnnHead h =
+                KnnHead.fit(
+                        "e",
+                        "m",
+                        List.of("a", "b", "c"),
+                        List.of("a", "b", "c"),
+                        rows,
+                        1,
+                        KnnHead.Metric.EUCLIDEAN,
+                        0,
+                        Double.NaN,
+                        Map.of());
+        java.nio.file.Path f = tmp.resolve("h.json");
+        h.write(f);
+        assertThat(java.nio.file.Files.readString(f)).contains("\"metric\" : \"euclidean\"");
+        KnnHead back = (KnnHead) HeadFiles.read(f);
+        assertThat(back.metric()).isEqualTo(KnnHead.Metric.EUCLIDEAN);
+        assertThat(back.bank()).containsExactly(9, 1, 1, 0, 0, 5);
+    }
 }

@@ -39,10 +39,37 @@ final class OnnxGraphs {
 
     /** The graph for a row-major {@code rows x dim} bank and {@code k} neighbours. */
     static byte[] similarityTopK(float[] bank, int dim, int k) {
+        return topK(bank, dim, k, false);
+    }
+
+    /**
+     * The Euclidean variant: {@code scores = MatMul(query, 2 * bank^T) + offset} with {@code offset
+     * = -||y||^2} per bank row, so {@code scores = ||x||^2 - ||x - y||^2} and the largest scores
+     * are the nearest rows; the caller subtracts {@code ||x||^2} back.
+     */
+    static byte[] euclideanTopK(float[] bank, int dim, int k) {
+        return topK(bank, dim, k, true);
+    }
+
+    private static byte[] topK(float[] bank, int dim, int k, boolean euclidean) {
         int rows = bank.length / dim;
         Msg graph = new Msg();
         graph.msg(
-                1, node("matmul", "MatMul", new String[] {QUERY, "bank"}, new String[] {"scores"}));
+                1,
+                node(
+                        "matmul",
+                        "MatMul",
+                        new String[] {QUERY, "bank"},
+                        new String[] {euclidean ? "products" : "scores"}));
+        if (euclidean) {
+            graph.msg(
+                    1,
+                    node(
+                            "offset",
+                            "Add",
+                            new String[] {"products", "offset"},
+                            new String[] {"scores"}));
+        }
         Msg topk =
                 node("topk", "TopK", new String[] {"scores", "k"}, new String[] {VALUES, INDICES});
         topk.msg(5, intAttribute("axis", -1));
@@ -53,9 +80,10 @@ final class OnnxGraphs {
 
         // bank, transposed to [dim, rows], as raw little-endian floats
         ByteBuffer raw = ByteBuffer.allocate(bank.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        float factor = euclidean ? 2f : 1f;
         for (int d = 0; d < dim; d++) {
             for (int r = 0; r < rows; r++) {
-                raw.putFloat(bank[r * dim + d]);
+                raw.putFloat(factor * bank[r * dim + d]);
             }
         }
         Msg bankTensor = new Msg();
@@ -65,6 +93,22 @@ final class OnnxGraphs {
         bankTensor.str(8, "bank");
         bankTensor.bytes(9, raw.array());
         graph.msg(5, bankTensor);
+        if (euclidean) {
+            ByteBuffer offset = ByteBuffer.allocate(rows * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int r = 0; r < rows; r++) {
+                double sq = 0;
+                for (int d = 0; d < dim; d++) {
+                    sq += (double) bank[r * dim + d] * bank[r * dim + d];
+                }
+                offset.putFloat((float) -sq);
+            }
+            Msg offsetTensor = new Msg();
+            offsetTensor.int64(1, rows);
+            offsetTensor.int64(2, FLOAT);
+            offsetTensor.str(8, "offset");
+            offsetTensor.bytes(9, offset.array());
+            graph.msg(5, offsetTensor);
+        }
 
         Msg kTensor = new Msg();
         kTensor.int64(1, 1);

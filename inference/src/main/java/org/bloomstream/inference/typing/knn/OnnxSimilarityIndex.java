@@ -23,6 +23,7 @@ public final class OnnxSimilarityIndex implements SimilarityIndex {
     private final int dim;
     private final int k;
     private final String engine;
+    private final boolean euclidean;
 
     private OnnxSimilarityIndex(
             OrtEnvironment env,
@@ -30,8 +31,10 @@ public final class OnnxSimilarityIndex implements SimilarityIndex {
             OrtSession session,
             int dim,
             int k,
-            String engine) {
+            String engine,
+            boolean euclidean) {
         this.env = env;
+        this.euclidean = euclidean;
         this.options = options;
         this.session = session;
         this.dim = dim;
@@ -45,6 +48,22 @@ public final class OnnxSimilarityIndex implements SimilarityIndex {
      * build an engine for a graph that is one GEMM).
      */
     public static OnnxSimilarityIndex open(float[] bank, int dim, int k, ExecutionConfig exec)
+            throws IOException {
+        return open(bank, dim, k, exec, false);
+    }
+
+    /**
+     * The Euclidean search over raw (not unit-length) rows, in float32: its {@link TopK} holds
+     * minus the distance as the similarity. Near-equal distances may rank differently from the
+     * double-precision {@link ExactEuclideanIndex}.
+     */
+    public static OnnxSimilarityIndex openEuclidean(
+            float[] bank, int dim, int k, ExecutionConfig exec) throws IOException {
+        return open(bank, dim, k, exec, true);
+    }
+
+    private static OnnxSimilarityIndex open(
+            float[] bank, int dim, int k, ExecutionConfig exec, boolean euclidean)
             throws IOException {
         if (dim < 1 || bank.length == 0 || bank.length % dim != 0) {
             throw new IllegalArgumentException("bank must be a non-empty rows x " + dim + " array");
@@ -62,9 +81,13 @@ public final class OnnxSimilarityIndex implements SimilarityIndex {
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             options.addConfigEntry("session.inter_op.allow_spinning", "0");
             String provider = ExecutionProviders.configureAuxiliary(options, exec);
-            OrtSession session =
-                    env.createSession(OnnxGraphs.similarityTopK(bank, dim, kk), options);
-            return new OnnxSimilarityIndex(env, options, session, dim, kk, "onnx:" + provider);
+            byte[] graph =
+                    euclidean
+                            ? OnnxGraphs.euclideanTopK(bank, dim, kk)
+                            : OnnxGraphs.similarityTopK(bank, dim, kk);
+            OrtSession session = env.createSession(graph, options);
+            return new OnnxSimilarityIndex(
+                    env, options, session, dim, kk, "onnx:" + provider, euclidean);
         } catch (OrtException | RuntimeException e) {
             options.close();
             throw new IOException("cannot build the kNN search graph: " + e.getMessage(), e);
@@ -93,6 +116,18 @@ public final class OnnxSimilarityIndex implements SimilarityIndex {
             float[] sims = new float[n * k];
             int[] idx = new int[n * k];
             values.get(sims);
+            if (euclidean) {
+                for (int i = 0; i < n; i++) {
+                    double sq = 0;
+                    for (float v : queries[i]) {
+                        sq += (double) v * v;
+                    }
+                    for (int j = 0; j < k; j++) {
+                        double d2 = Math.max(0, sq - sims[i * k + j]);
+                        sims[i * k + j] = (float) -Math.sqrt(d2);
+                    }
+                }
+            }
             for (int i = 0; i < idx.length; i++) {
                 idx[i] = (int) indices.get(i);
             }

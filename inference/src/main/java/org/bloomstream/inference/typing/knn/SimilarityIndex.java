@@ -1,8 +1,9 @@
 package org.bloomstream.inference.typing.knn;
 
 /**
- * Exact top-k cosine-similarity search over a fixed bank of unit-length vectors. Queries must be
- * unit length too, so the dot product is the cosine similarity. Not thread-safe.
+ * Exact top-k search over a fixed bank: cosine similarity over unit-length vectors (queries unit
+ * length too, so the dot product is the cosine), or Euclidean distance over raw vectors (the
+ * similarity is then minus the distance). Not thread-safe.
  */
 public interface SimilarityIndex extends AutoCloseable {
 

@@ -5,7 +5,8 @@ package org.bloomstream.inference.typing.knn;
  *
  * @param n queries
  * @param k neighbours per query
- * @param similarity {@code [n * k]} cosine similarities, row-major
+ * @param similarity {@code [n * k]} similarities, row-major: cosine, or minus the Euclidean
+ *     distance
  * @param index {@code [n * k]} bank row indices, row-major
  */
 public record TopK(int n, int k, float[] similarity, int[] index) {

@@ -15,7 +15,6 @@ import java.util.concurrent.Future;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.bloomstream.inference.image.AlphaPolicy;
-import org.bloomstream.modeltools.dataset.CropDataset;
 import org.bloomstream.inference.image.AntialiasedResize;
 import org.bloomstream.inference.image.CropImageDecoder;
 import org.bloomstream.inference.image.CropRejectedException;

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A confusion matrix (rows: true class, columns: predicted class) and the metrics of the DinoBloom
- * paper computed from it, with scikit-learn's definitions:
+ * A confusion matrix (rows: true class, columns: predicted class) and the metrics DinoBloom
+ * reports, computed from it with scikit-learn's definitions:
  *
  * <ul>
  *   <li>accuracy: correct / all;

@@ -13,22 +13,25 @@ import org.bloomstream.modeltools.heads.HeadFitter;
 import org.bloomstream.modeltools.heads.LabelledEmbeddings;
 
 /**
- * k-fold evaluation of the paper's heads on labelled embeddings: kNN with k = 1 and k = 20, the
- * linear probe, and the majority-class baseline for scale. Each fold fits every head on the other
- * folds with the same code as {@code fit-head} and scores the held-out cells through the serving
- * path ({@link HeadScorer}, the ONNX search for kNN).
+ * The {@code grouped} protocol, bloomstream's own: seeded, stratified k-fold that keeps a group
+ * (patient, smear) in one fold ({@link Folds}), over bloomstream's served heads: cosine kNN with k
+ * = 1 and k = 20, the Tribuo linear probe ({@link org.bloomstream.app.heads.LinearProbe}), and the
+ * majority-class baseline for scale. Each fold fits every head on the other folds with the same
+ * code as {@code fit-head} and scores the held-out cells through the serving path ({@link
+ * HeadScorer}, the ONNX search for kNN). Head names echo DinoBloom's table columns, but neither the
+ * folds nor the heads are the paper's: that is {@link DinoBloomProtocol}.
  *
- * <p>Metrics are those of closed-set classification, as in the paper: the most probable class of
- * every cell counts, also when the head's thresholds would call it unknown. How many cells the
- * pipeline would call unknown is reported beside them.
+ * <p>Metrics are those of closed-set classification: the most probable class of every cell counts,
+ * also when the head's thresholds would call it unknown. How many cells the pipeline would call
+ * unknown is reported beside them.
  */
 public final class Evaluation {
 
     /** One evaluated head. {@code fitOptions} is null for the majority baseline. */
     public record HeadSpec(String name, HeadFitter.Options fitOptions) {}
 
-    /** The paper's heads, and the majority-class baseline. */
-    public static List<HeadSpec> paperHeads() {
+    /** The grouped protocol's heads (cosine kNN, Tribuo probe), and the majority baseline. */
+    public static List<HeadSpec> groupedHeads() {
         return List.of(
                 new HeadSpec("knn-1", HeadFitter.Options.defaults(HeadFitter.Kind.KNN).withK(1)),
                 new HeadSpec("knn-20", HeadFitter.Options.defaults(HeadFitter.Kind.KNN).withK(20)),
@@ -65,7 +68,11 @@ public final class Evaluation {
             float confidence,
             String unknownReason) {}
 
-    /** Everything an evaluation produced. */
+    /**
+     * Everything an evaluation produced.
+     *
+     * @param protocol {@code grouped}, {@code dinobloom} or {@code dinobloom-fixed-split}
+     */
     public record Result(
             String modelId,
             int dim,
@@ -76,7 +83,8 @@ public final class Evaluation {
             int groups,
             List<String> warnings,
             List<HeadResult> heads,
-            List<Row> rows) {
+            List<Row> rows,
+            String protocol) {
         public HeadResult head(String name) {
             return heads.stream().filter(h -> h.name().equals(name)).findFirst().orElseThrow();
         }
@@ -148,7 +156,8 @@ public final class Evaluation {
                 (int) groupCount,
                 Folds.warnings(data.labels(), g, k),
                 results,
-                rows);
+                rows,
+                "grouped");
     }
 
     private static Prediction[] predict(

@@ -102,14 +102,7 @@ public final class Report {
                         r.classes().size(),
                         r.modelId(),
                         r.dim()));
-        b.append(
-                String.format(
-                        Locale.ROOT,
-                        "%d-fold stratified%s; metrics are mean ± sd over folds%n",
-                        r.folds(),
-                        r.grouped()
-                                ? ", grouped (" + r.groups() + " groups, none split across folds)"
-                                : ", ungrouped (the labels carry no group)"));
+        b.append(protocolLine(r));
         for (String w : r.warnings()) {
             b.append("note: ").append(w).append('\n');
         }
@@ -132,7 +125,7 @@ public final class Report {
                             pm(h.accuracy()),
                             pm(h.balancedAccuracy()),
                             pm(h.weightedF1()),
-                            h.name().equals(Evaluation.MAJORITY)
+                            h.name().equals(Evaluation.MAJORITY) || !grouped(r)
                                     ? "-"
                                     : String.format(
                                             Locale.ROOT,
@@ -183,6 +176,37 @@ public final class Report {
         return b.toString();
     }
 
+    private static boolean grouped(Evaluation.Result r) {
+        return r.protocol().equals("grouped");
+    }
+
+    /** What the folds and heads were. */
+    static String protocolLine(Evaluation.Result r) {
+        if (r.protocol().equals("dinobloom")) {
+            return String.format(
+                    Locale.ROOT,
+                    "protocol dinobloom (the DinoBloom paper's): StratifiedKFold(%d), not shuffled"
+                            + " or grouped;%nEuclidean kNN and L-BFGS logistic regression on raw"
+                            + " embeddings; metrics are mean ± sd over folds%n",
+                    r.folds());
+        }
+        if (r.protocol().equals("dinobloom-fixed-split")) {
+            return String.format(
+                    Locale.ROOT,
+                    "protocol dinobloom, fixed train/test split: Euclidean kNN and L-BFGS"
+                            + " logistic regression%non raw embeddings; metrics of the one test"
+                            + " set%n");
+        }
+        return String.format(
+                Locale.ROOT,
+                "protocol grouped (bloomstream's own): %d-fold stratified%s;%ncosine kNN and"
+                        + " the Tribuo probe; metrics are mean ± sd over folds%n",
+                r.folds(),
+                r.grouped()
+                        ? ", grouped (" + r.groups() + " groups, none split across folds)"
+                        : ", ungrouped (the labels carry no group)");
+    }
+
     /** Short, distinct column labels: the first letters of each class, as few as stay unique. */
     static List<String> abbreviations(List<String> classes) {
         for (int len = 3; len <= 6; len++) {
@@ -208,6 +232,7 @@ public final class Report {
         m.put("dim", r.dim());
         m.put("cells", r.cells());
         m.put("classes", r.classes());
+        m.put("protocol", r.protocol());
         m.put("folds", r.folds());
         m.put("grouped", r.grouped());
         m.put("groups", r.groups());

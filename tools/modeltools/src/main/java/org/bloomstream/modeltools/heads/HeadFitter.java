@@ -50,19 +50,34 @@ public final class HeadFitter {
      * @param similarityQuantile the out-of-distribution threshold is this quantile of the fitting
      *     cells' similarities to their nearest reference; NaN leaves the check off
      * @param linear the linear probe's training settings
+     * @param metric how a kNN head ranks reference cells
      */
     public record Options(
             Kind kind,
             int k,
             double minConfidence,
             double similarityQuantile,
-            LinearProbe.Options linear) {
+            LinearProbe.Options linear,
+            KnnHead.Metric metric) {
+        public Options(
+                Kind kind,
+                int k,
+                double minConfidence,
+                double similarityQuantile,
+                LinearProbe.Options linear) {
+            this(kind, k, minConfidence, similarityQuantile, linear, KnnHead.Metric.COSINE);
+        }
+
         public static Options defaults(Kind kind) {
             return new Options(kind, KnnHead.DEFAULT_K, 0.5, 0.01, LinearProbe.Options.DEFAULT);
         }
 
         public Options withK(int newK) {
-            return new Options(kind, newK, minConfidence, similarityQuantile, linear);
+            return new Options(kind, newK, minConfidence, similarityQuantile, linear, metric);
+        }
+
+        public Options withMetric(KnnHead.Metric m) {
+            return new Options(kind, k, minConfidence, similarityQuantile, linear, m);
         }
     }
 
@@ -92,6 +107,7 @@ public final class HeadFitter {
         switch (options.kind()) {
             case KNN:
                 prov.put("k", Integer.toString(options.k()));
+                prov.put("metric", options.metric().label);
                 return KnnHead.fit(
                         headId,
                         embeddingModelId,
@@ -99,6 +115,7 @@ public final class HeadFitter {
                         labels,
                         rows,
                         options.k(),
+                        options.metric(),
                         options.minConfidence(),
                         options.similarityQuantile(),
                         prov);

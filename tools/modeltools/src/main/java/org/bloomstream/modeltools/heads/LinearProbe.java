@@ -25,14 +25,14 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
  * AdaGradRDA}) on standardised embeddings, and copies the weights into a {@link LinearHead}, so
  * serving needs no Tribuo.
  *
- * <p>The penalty follows the DinoBloom evaluation code, which fits scikit-learn's {@code
- * LogisticRegression(C = 1/lambda, multinomial, lbfgs)} with {@code lambda = 100 / (D * C)} (D the
- * embedding width, C the number of classes). scikit-learn minimises {@code sum(loss) + ||W||^2 /
- * (2C)}, i.e. {@code mean(loss) + lambda / (2N) ||W||^2}; Tribuo's RDA applies {@code l2 /
- * numExamples} per example, so {@code l2 = lambda, numExamples = N} is the same objective.
- * Differences that remain: the embeddings are standardised first (SGD needs it; lbfgs does not),
- * Tribuo also penalises the bias, and SGD stops after a fixed number of epochs rather than at
- * lbfgs's convergence tolerance.
+ * <p>This is bloomstream's own probe (the {@code grouped} protocol and {@code fit-head --kind
+ * linear}), not the DinoBloom paper's: its penalty strength borrows the DinoBloom evaluation code's
+ * {@code lambda = 100 / (D * C)} (D the embedding width, C the number of classes), applied as
+ * Tribuo's RDA {@code l2 / numExamples} per example, but the embeddings are standardised first, the
+ * bias is penalised too, and training stops after a fixed number of epochs, so it does not reach
+ * the optimum of the reference's {@code LogisticRegression(lbfgs)} and nobody has shown that it
+ * lands near it. The paper's probe is {@link LbfgsLogisticRegression} ({@code evaluate --protocol
+ * dinobloom}).
  */
 public final class LinearProbe {
     static {
@@ -43,7 +43,7 @@ public final class LinearProbe {
     /**
      * @param epochs passes over the fitting cells
      * @param learningRate AdaGrad's initial learning rate
-     * @param l2 the L2 penalty lambda; NaN means the paper's {@code 100 / (D * C)}
+     * @param l2 the L2 penalty lambda; NaN means {@code 100 / (D * C)}
      * @param seed shuffling seed: the same inputs and seed give the same head
      */
     public record Options(int epochs, double learningRate, double l2, long seed) {

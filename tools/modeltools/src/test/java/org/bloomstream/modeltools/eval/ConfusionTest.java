@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The paper's metrics on a confusion matrix small enough to check by hand. */
+/** The reported metrics on a confusion matrix small enough to check by hand. */
 class ConfusionTest {
 
     /*

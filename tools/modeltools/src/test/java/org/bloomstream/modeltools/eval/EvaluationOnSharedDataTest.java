@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The paper's evaluation end to end on the real crops in ../shared/data, with the fixture ViT.
+ * The grouped protocol end to end on the real crops in ../shared/data, with the fixture ViT.
  *
  * <p>The fixture has random weights, so the numbers are not clinical; the test only asks the fitted
  * heads to beat the majority-class baseline on balanced accuracy. Measured when this test was
@@ -50,7 +50,7 @@ class EvaluationOnSharedDataTest {
                         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
                 .run();
         LabelledEmbeddings data = LabelledEmbeddings.load(out, null);
-        return Evaluation.run(data, 5, true, 0, Evaluation.paperHeads());
+        return Evaluation.run(data, 5, true, 0, Evaluation.groupedHeads());
     }
 
     private static double bal(Evaluation.Result r, String head) {
