@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * registered first takes the graph, so {@code addCUDA} then {@code addTensorrt} would quietly run
  * on CUDA. Hence: a throwaway {@code addCUDA} to load the library, then TensorRT first and CUDA
  * second as the fallback for nodes TensorRT does not take. Not yet verified on a GPU host here
- * (none was available to this project's build machines); docs/07-performance.md says so
- * until it is.
+ * (none was available to this project's build machines); docs/07-performance.md says so until it
+ * is.
  */
 public final class ExecutionProviders {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutionProviders.class);
