@@ -196,7 +196,9 @@ public final class BloomstreamJob {
                         .uid("source-accepted-crops")
                         .process(
                                 new CropDecodeFunction(
-                                        models.embedder().imageSize(), config.imageLimits()))
+                                        models.embedder().imageSize(),
+                                        config.imageLimits(),
+                                        config.alphaPolicy()))
                         .setParallelism(config.decodeParallelism())
                         .name("decode-resize")
                         .uid("decode-resize");

@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.inference.image.ImageLimits;
 import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.schemas.kafka.KafkaSecurity;
@@ -31,6 +32,8 @@ import org.bloomstream.schemas.kafka.KafkaSecurity;
  * @param milModel MIL model manifest (its ONNX graphs sit next to it)
  * @param alertPolicy alert and specimen-closing policy
  * @param imageLimits what a decodable crop may be
+ * @param alphaPolicy what happens to a crop's alpha channel: dropped, as DinoBloom's Pillow
+ *     preprocessing does (the default), or composited on white; every classified cell says which
  * @param emitEmbeddings whether {@code cells.classified} carries the embedding vectors
  * @param unknownOverrides thresholds for unknown cells over the head file's
  * @param checkpointing state backend, checkpoint and savepoint storage, barrier alignment
@@ -57,6 +60,7 @@ public record JobConfig(
         Path milModel,
         AlertPolicy alertPolicy,
         ImageLimits imageLimits,
+        AlphaPolicy alphaPolicy,
         boolean emitEmbeddings,
         UnknownOverrides unknownOverrides,
         CheckpointSettings checkpointing,
@@ -132,6 +136,7 @@ public record JobConfig(
                 FIXTURE_MIL,
                 AlertPolicy.DEFAULT,
                 ImageLimits.DEFAULT,
+                AlphaPolicy.DROP,
                 false,
                 UnknownOverrides.NONE,
                 CheckpointSettings.DEFAULT,
@@ -160,6 +165,7 @@ public record JobConfig(
         private Path milModel;
         private AlertPolicy alertPolicy;
         private ImageLimits imageLimits;
+        private AlphaPolicy alphaPolicy;
         private boolean emitEmbeddings;
         private UnknownOverrides unknownOverrides;
         private CheckpointSettings checkpointing;
@@ -182,6 +188,7 @@ public record JobConfig(
             milModel = c.milModel;
             alertPolicy = c.alertPolicy;
             imageLimits = c.imageLimits;
+            alphaPolicy = c.alphaPolicy;
             emitEmbeddings = c.emitEmbeddings;
             unknownOverrides = c.unknownOverrides;
             checkpointing = c.checkpointing;
@@ -255,6 +262,11 @@ public record JobConfig(
             return this;
         }
 
+        public Builder alphaPolicy(AlphaPolicy v) {
+            alphaPolicy = v;
+            return this;
+        }
+
         public Builder emitEmbeddings(boolean v) {
             emitEmbeddings = v;
             return this;
@@ -301,6 +313,7 @@ public record JobConfig(
                     milModel,
                     alertPolicy,
                     imageLimits,
+                    alphaPolicy,
                     emitEmbeddings,
                     unknownOverrides,
                     checkpointing,

@@ -8,6 +8,7 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.apache.kafka.common.errors.SerializationException;
+import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.inference.image.AntialiasedResize;
 import org.bloomstream.inference.image.CropImageDecoder;
 import org.bloomstream.inference.image.CropRejectedException;
@@ -37,21 +38,30 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
 
     private final int imageSize;
     private final ImageLimits limits;
+    private final AlphaPolicy alpha;
+    private final String alphaName;
 
     private transient AvroSerde<CellCrop> serde;
     private transient CropImageDecoder decoder;
     private transient Counter decoded;
     private transient Counter rejected;
 
+    /** Decodes with the reference's alpha policy, {@link AlphaPolicy#DROP}. */
     public CropDecodeFunction(int imageSize, ImageLimits limits) {
+        this(imageSize, limits, AlphaPolicy.DROP);
+    }
+
+    public CropDecodeFunction(int imageSize, ImageLimits limits, AlphaPolicy alpha) {
         this.imageSize = imageSize;
         this.limits = limits;
+        this.alpha = alpha;
+        this.alphaName = alpha.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     @Override
     public void open(OpenContext openContext) {
         serde = new AvroSerde<>(CellCrop.class);
-        decoder = new CropImageDecoder(limits);
+        decoder = new CropImageDecoder(limits, alpha);
         decoded = getRuntimeContext().getMetricGroup().counter("cropsDecoded");
         rejected = getRuntimeContext().getMetricGroup().counter("cropsRejected");
     }
@@ -94,6 +104,7 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         meta.scannerId = crop.getScannerId();
         meta.captureTime = crop.getCaptureTime().toEpochMilli();
         meta.referenceLabel = crop.getReferenceLabel();
+        meta.alphaPolicy = alphaName;
         meta.ingestTime = in.timestamp;
         meta.sourceTopic = in.topic;
         meta.sourcePartition = in.partition;

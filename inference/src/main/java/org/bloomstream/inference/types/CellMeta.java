@@ -14,6 +14,9 @@ public class CellMeta {
     /** Ground truth when the crop came from labelled data; never an input to inference. */
     public String referenceLabel;
 
+    /** How alpha was decoded: {@code drop} or {@code white} ({@code AlphaPolicy}, lower case). */
+    public String alphaPolicy;
+
     /** Kafka timestamp of the accepted crop (the start of the end-to-end latency clock). */
     public long ingestTime;
 

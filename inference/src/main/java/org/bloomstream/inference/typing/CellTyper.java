@@ -215,6 +215,7 @@ public class CellTyper extends AbstractStreamOperator<ClassifiedCell>
                 .setEmbedding(embedding)
                 .setMilAttention(null)
                 .setReferenceLabel(m.referenceLabel)
+                .setAlphaPolicy(m.alphaPolicy)
                 .setTimings(
                         new CellTimings(
                                 Instant.ofEpochMilli(m.ingestTime),

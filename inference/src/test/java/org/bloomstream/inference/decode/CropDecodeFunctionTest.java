@@ -13,6 +13,7 @@ import javax.imageio.ImageIO;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.inference.image.ImageLimits;
 import org.bloomstream.inference.types.DecodedCrop;
 import org.bloomstream.schemas.SourceRecord;
@@ -87,7 +88,48 @@ class CropDecodeFunctionTest {
         assertThat(out.meta.referenceLabel).isEqualTo("blast");
         assertThat(out.meta.ingestTime).isEqualTo(1234L);
         assertThat(out.meta.sourcePartition).isEqualTo(1);
+        assertThat(out.meta.alphaPolicy).isEqualTo("drop");
         assertThat(dead()).isEmpty();
+    }
+
+    /** A red crop whose left half is fully transparent, as some exporters write them. */
+    static byte[] halfTransparentPng() throws Exception {
+        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_ARGB);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                img.setRGB(x, y, (x < 32 ? 0x00 : 0xff) << 24 | 0xff0000);
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
+        return out.toByteArray();
+    }
+
+    @Test
+    void theAlphaPolicyDecidesTheTransparentPixelsAndIsRecorded() throws Exception {
+        byte[] value = Topics.CELLS_ACCEPTED.serializeValue(crop("c1", halfTransparentPng()));
+        send(value);
+        DecodedCrop dropped = h.extractOutputValues().get(0);
+        try (var white =
+                new OneInputStreamOperatorTestHarness<SourceRecord, DecodedCrop>(
+                        new ProcessOperator<>(
+                                new CropDecodeFunction(
+                                        224, ImageLimits.DEFAULT, AlphaPolicy.WHITE)))) {
+            white.open();
+            white.processElement(
+                    new StreamRecord<>(
+                            new SourceRecord(
+                                    "cells.accepted", 1, 0, 1234L, "SPC-1".getBytes(), value)));
+            DecodedCrop composited = white.extractOutputValues().get(0);
+            // left edge, middle row: Pillow's convert("RGB") keeps the red under alpha 0
+            int px = (112 * 224 + 2) * 3;
+            assertThat(Arrays.copyOfRange(dropped.rgb, px, px + 3))
+                    .containsExactly((byte) 0xff, 0, 0);
+            assertThat(Arrays.copyOfRange(composited.rgb, px, px + 3))
+                    .containsExactly((byte) 0xff, (byte) 0xff, (byte) 0xff);
+            assertThat(dropped.meta.alphaPolicy).isEqualTo("drop");
+            assertThat(composited.meta.alphaPolicy).isEqualTo("white");
+        }
     }
 
     @Test

@@ -82,6 +82,7 @@ class CellTyperTest {
         m.specimenId = "S";
         m.scanId = "scan";
         m.scannerId = "scanner";
+        m.alphaPolicy = "white";
         EmbeddedCell c = new EmbeddedCell();
         c.meta = m;
         c.embeddingModelId = model;
@@ -111,6 +112,7 @@ class CellTyperTest {
                 .containsExactly(11L, 12L, 13L);
         ClassifiedCell c = out.get(0);
         assertThat(c.getHeadModelId()).isEqualTo("knn-test");
+        assertThat(c.getAlphaPolicy()).as("decoded how, from the decode stage").isEqualTo("white");
         assertThat(c.getUnknownReason()).isNull();
         assertThat(c.getTypeSimilarity()).isGreaterThan(0.99f); // its own bank row
         assertThat(c.getTypeProbabilities())

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.job.JobConfig;
 import org.bloomstream.job.Pseudonyms;
 import org.bloomstream.job.UnknownOverrides;
@@ -104,6 +105,16 @@ public final class PipelineOptions {
     long checkpointMs;
 
     @Option(
+            names = "--alpha",
+            defaultValue = "drop",
+            paramLabel = "drop|white",
+            description =
+                    "Alpha channels of crops: drop (default; Pillow's convert(\"RGB\"), what"
+                            + " DinoBloom's preprocessing does) or white (composite on white)."
+                            + " Every classified cell records it in alphaPolicy.")
+    String alpha;
+
+    @Option(
             names = "--emit-embeddings",
             description = "Publish embedding vectors on cells.classified (default: off).")
     boolean emitEmbeddings;
@@ -173,6 +184,7 @@ public final class PipelineOptions {
                 .decodeParallelism(decodeParallelism > 0 ? decodeParallelism : parallelism)
                 .batch(new BatchPolicy(batchSize, Duration.ofMillis(batchDelayMs)))
                 .checkpointInterval(Duration.ofMillis(checkpointMs))
+                .alphaPolicy(AlphaPolicy.parse(alpha))
                 .emitEmbeddings(emitEmbeddings)
                 .alertPolicy(policy)
                 .checkpointing(checkpoints.settings())
