@@ -8,6 +8,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
 import org.bloomstream.ingest.metrics.IngestMetrics;
+import org.bloomstream.schemas.ids.IdRules;
 import picocli.CommandLine.Option;
 
 /** How the gate runs and what it accepts. */
@@ -59,8 +60,18 @@ public final class GateOptions {
             description = "Smallest crop width or height in pixels (default: ${DEFAULT-VALUE}).")
     int minEdge;
 
+    @Option(
+            names = "--max-id-length",
+            defaultValue = "256",
+            description =
+                    "Longest specimen, scan, scanner or cell id, in characters; the feeds refuse"
+                            + " longer ones (400) and the gate dead-letters them as INVALID_ID"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int maxIdLength;
+
     GateConfig config() {
-        return new GateConfig(maxImageBytes, maxPixels, minEdge, dedupeWindow);
+        return new GateConfig(
+                maxImageBytes, maxPixels, minEdge, dedupeWindow, new IdRules(maxIdLength));
     }
 
     public KafkaStreams start(KafkaOptions kafka, PrintStream out, IngestMetrics metrics)

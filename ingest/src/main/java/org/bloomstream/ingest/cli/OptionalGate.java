@@ -3,6 +3,7 @@ package org.bloomstream.ingest.cli;
 import java.io.PrintStream;
 import org.apache.kafka.streams.KafkaStreams;
 import org.bloomstream.ingest.metrics.IngestMetrics;
+import org.bloomstream.schemas.ids.IdRules;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -20,5 +21,10 @@ public final class OptionalGate {
     public KafkaStreams startIfWanted(KafkaOptions kafka, PrintStream out, IngestMetrics metrics)
             throws Exception {
         return withGate ? gate.start(kafka, out, metrics) : null;
+    }
+
+    /** The id rules of the gate's options: a feed checks the same ones first. */
+    public IdRules idRules() {
+        return gate.config().idRules();
     }
 }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bloomstream.ingest.feed.CropSender;
+import org.bloomstream.ingest.feed.KafkaReadiness;
 import org.bloomstream.ingest.http.CropHttpServer;
 import org.bloomstream.ingest.metrics.IngestMetrics;
 import picocli.CommandLine.Command;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
             "",
             "POST /v1/crops (image body + X-Specimen-Id, X-Scan-Id, X-Cell-Id, ... headers,",
             "or multipart/form-data), POST /v1/scans/started|finished, GET /healthz,",
-            "GET /metrics. With --live-port, the lab's live page on a port of its own.",
+            "GET /readyz, GET /metrics. With --live-port, the lab's live page on a port of its own.",
             "Requests carry `Authorization: Bearer <token>`. 202 once Kafka has the crop;",
             "429 with Retry-After when the producer buffer is full; 413 over the limits."
         })
@@ -84,6 +85,22 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Scanner id for requests that name none (default: ${DEFAULT-VALUE}).")
     String scannerId;
 
+    @Option(
+            names = "--min-request-data-rate",
+            defaultValue = "1024",
+            description =
+                    "Bytes per second a request body must arrive at, at least; slower clients"
+                            + " get 408 (default: ${DEFAULT-VALUE}).")
+    long minRequestDataRate;
+
+    @Option(
+            names = "--read-deadline",
+            defaultValue = "20s",
+            converter = DurationConverter.class,
+            description =
+                    "Longest time a request body may take to arrive (default: ${DEFAULT-VALUE}).")
+    Duration readDeadline;
+
     @Mixin OptionalGate gate;
 
     @Mixin LiveOptions live;
@@ -113,6 +130,8 @@ public final class ServeCommand implements Callable<Integer> {
                     scope.add(
                             CropSender.connect(
                                     kafka.bootstrapServers(), maxInFlight, kafka.security()));
+            KafkaReadiness readiness =
+                    scope.add(KafkaReadiness.connect(kafka.bootstrapServers(), kafka.security()));
             CropHttpServer server =
                     scope.add(
                             CropHttpServer.start(
@@ -123,9 +142,13 @@ public final class ServeCommand implements Callable<Integer> {
                                             maxCropBytes,
                                             maxRequestBytes,
                                             scannerId,
-                                            threads),
+                                            threads,
+                                            gate.idRules(),
+                                            minRequestDataRate,
+                                            readDeadline),
                                     sender,
-                                    metrics));
+                                    metrics,
+                                    readiness));
             scope.add(gate.startIfWanted(kafka, out, metrics));
             out.printf(
                     "listening on http://%s:%d/v1/crops (%s)%n",

@@ -121,7 +121,8 @@ public final class WatchCommand implements Callable<Integer> {
                                     kafka.bootstrapServers(), 64L << 20, kafka.security()));
             scope.add(gate.startIfWanted(kafka, out, metrics));
             scope.add(metricsOptions.startIfWanted(metrics, out));
-            WatchFolder w = new WatchFolder(o, sender, new Progress(out, scope), metrics);
+            WatchFolder w =
+                    new WatchFolder(o, sender, new Progress(out, scope), metrics, gate.idRules());
             out.printf(
                     "watching %s (journal %s, settle %d ms)%n", o.root(), o.stateDir(), settleMs);
             w.run(scope::running, Duration.ofMillis(pollMs), once);

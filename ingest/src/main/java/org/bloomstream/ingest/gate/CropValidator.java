@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.zip.CRC32C;
 import org.apache.kafka.common.errors.SerializationException;
 import org.bloomstream.schemas.AvroSerde;
@@ -12,17 +13,19 @@ import org.bloomstream.schemas.SourceRecord;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.DeadLetter;
 import org.bloomstream.schemas.avro.DeadLetterReason;
+import org.bloomstream.schemas.ids.IdRules;
 
 /**
  * The gate's checks, free of Kafka Streams so they can be tested on their own. Each raw record
  * becomes exactly one {@link Decision}: an accepted, normalised crop or a dead letter.
  *
- * <p>Order: Avro schema, required ids, dedupe, then the image (empty, byte limit, header, zero or
- * small edges, pixel limit, truncation). Dedupe comes before the image checks so that a resent crop
- * gets {@code DUPLICATE_CELL} whatever its image, and the first decision for a cell id is the only
- * one that counts: a crop that was dead-lettered and is then resent under the same id stays a loss
- * (a repaired crop needs a new id, or a replay after the window). Records without a usable cell id
- * ({@code BAD_SCHEMA}, {@code MISSING_ID}) take no part in dedupe.
+ * <p>Order: Avro schema, required ids ({@code MISSING_ID}), the id rules ({@link IdRules}: {@code
+ * INVALID_ID}), dedupe on (specimen id, cell id), then the image (empty, byte limit, header, zero
+ * or small edges, pixel limit, truncation). Dedupe comes before the image checks so that a resent
+ * crop gets {@code DUPLICATE_CELL} whatever its image, and the first decision for a cell id is the
+ * only one that counts: a crop that was dead-lettered and is then resent under the same id stays a
+ * loss (a repaired crop needs a new id, or a replay after the window). Records without a usable
+ * cell id ({@code BAD_SCHEMA}, {@code MISSING_ID}, {@code INVALID_ID}) take no part in dedupe.
  */
 public final class CropValidator {
     static final String STAGE = "gate";
@@ -42,27 +45,42 @@ public final class CropValidator {
         return validate(in, SeenCells.NONE);
     }
 
-    /** Validates one record, deduping on its cell id against {@code seen}. */
+    /** Validates one record, deduping on its (specimen, cell) pair against {@code seen}. */
     public Decision validate(SourceRecord in, SeenCells seen) {
+        IdRules rules = config.idRules();
+        // The key is the specimen id by contract: a loss is attributed to it if it is a valid id.
         String keySpecimen =
-                in.key == null ? null : trimmed(new String(in.key, StandardCharsets.UTF_8));
+                in.key == null
+                        ? null
+                        : rules.check("key", new String(in.key, StandardCharsets.UTF_8)).value();
         CellCrop crop;
         try {
             crop = serde.decode(in.value);
         } catch (SerializationException e) {
-            // The key is the specimen id by contract: attribute the loss to it if we can.
             return dead(in, DeadLetterReason.BAD_SCHEMA, e.getMessage(), null, keySpecimen);
         }
-        String cellId = trimmed(crop.getCellId());
-        String specimenId = trimmed(crop.getSpecimenId());
-        if (cellId == null || specimenId == null || trimmed(crop.getScanId()) == null) {
-            String which = cellId == null ? "cellId" : specimenId == null ? "specimenId" : "scanId";
-            return dead(
-                    in,
-                    DeadLetterReason.MISSING_ID,
-                    which + " is missing",
-                    cellId,
-                    specimenId != null ? specimenId : keySpecimen);
+        IdRules.Check cell = rules.check("cellId", crop.getCellId());
+        IdRules.Check specimen = rules.check("specimenId", crop.getSpecimenId());
+        IdRules.Check scan = rules.check("scanId", crop.getScanId());
+        String cellId = cell.value();
+        String specimenId = specimen.value();
+        String attributed = specimenId != null ? specimenId : keySpecimen;
+        for (IdRules.Check c : List.of(cell, specimen, scan)) {
+            if (c.rule() == IdRules.Rule.MISSING) {
+                return dead(in, DeadLetterReason.MISSING_ID, c.reason(), cellId, attributed);
+            }
+        }
+        String scanner = IdRules.trim(crop.getScannerId());
+        IdRules.Check scannerCheck =
+                scanner == null
+                        ? new IdRules.Check("unknown", null, null)
+                        : rules.check("scannerId", scanner);
+        for (IdRules.Check c : List.of(cell, specimen, scan, scannerCheck)) {
+            if (!c.ok()) {
+                // The dead letter leaves the broken id out (it may be 200 KB, or hold control
+                // characters); the original record keeps it for inspection.
+                return dead(in, DeadLetterReason.INVALID_ID, c.reason(), cellId, attributed);
+            }
         }
         ByteBuffer image = crop.getImage();
         int size = image == null ? 0 : image.remaining();
@@ -70,14 +88,14 @@ public final class CropValidator {
         if (size > 0) {
             crc.update(image.duplicate());
         }
-        SeenCells.Seen earlier = seen.lookup(cellId, in.timestamp);
+        SeenCells.Seen earlier = seen.lookup(specimenId, cellId, in.timestamp);
         if (earlier != null) {
             return dead(
                     in,
                     DeadLetterReason.DUPLICATE_CELL,
                     "cell "
                             + cellId
-                            + " was already "
+                            + " of this specimen was already "
                             + (earlier.outcome().equals(ACCEPTED)
                                     ? "accepted"
                                     : "dead-lettered (" + earlier.outcome() + ")")
@@ -91,6 +109,7 @@ public final class CropValidator {
         }
         Decision d = checkImage(in, crop, cellId, specimenId, image, size);
         seen.remember(
+                specimenId,
                 cellId,
                 in.timestamp,
                 new SeenCells.Seen(
@@ -179,8 +198,8 @@ public final class CropValidator {
             CellCrop crop, String cellId, String specimenId, ImageHeaderProbe.Header header) {
         crop.setCellId(cellId);
         crop.setSpecimenId(specimenId);
-        crop.setScanId(trimmed(crop.getScanId()));
-        String scanner = trimmed(crop.getScannerId());
+        crop.setScanId(IdRules.trim(crop.getScanId()));
+        String scanner = IdRules.trim(crop.getScannerId());
         crop.setScannerId(scanner == null ? "unknown" : scanner);
         crop.setEncoding(header.encoding());
         crop.setWidth(header.width());
@@ -203,28 +222,8 @@ public final class CropValidator {
                 null, DeadLetters.of(reason, detail, STAGE, in, cellId, specimenId, Instant.now()));
     }
 
-    /**
-     * The string without leading and trailing control characters and whitespace, or null if nothing
-     * is left. Both kinds: {@code trim()} alone kept Unicode spaces (an id of U+3000 passed the
-     * gate and the job's {@code isBlank} check then dead-lettered it as MISSING_ID, found by the
-     * fuzzer), {@code strip()} alone keeps NUL and other control characters.
-     */
+    /** The label without leading and trailing white space, or null if nothing is left. */
     static String trimmed(String s) {
-        if (s == null) {
-            return null;
-        }
-        int start = 0;
-        int end = s.length();
-        while (start < end && isSpace(s.charAt(start))) {
-            start++;
-        }
-        while (end > start && isSpace(s.charAt(end - 1))) {
-            end--;
-        }
-        return start == end ? null : s.substring(start, end);
-    }
-
-    private static boolean isSpace(char c) {
-        return c <= ' ' || Character.isWhitespace(c) || Character.isSpaceChar(c);
+        return IdRules.trim(s);
     }
 }

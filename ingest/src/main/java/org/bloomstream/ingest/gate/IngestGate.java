@@ -39,12 +39,18 @@ import org.slf4j.LoggerFactory;
  * processing, so a crop is never lost and never doubled between scanner and job.
  *
  * <p>Dedupe: a persistent window store ({@value #DEDUPE_STORE}, RocksDB with a changelog, so it
- * survives restarts and moves with its task) maps each cell id to the first decision for it, and
- * forgets it after {@link GateConfig#dedupeWindow()} of stream time. The store is partitioned like
- * {@code cells.raw}, by the record key (the specimen id): a duplicate is caught when it arrives
- * with the same key as the original, which every resend does (our feeds key by specimen). A cell id
- * reused under another specimen key may land in another partition and pass; catching that too would
- * need a repartition by cell id, i.e. writing every image a second time.
+ * survives restarts and moves with its task) maps each cell, the pair (specimen id, cell id), to
+ * the first decision for it, and forgets it after {@link GateConfig#dedupeWindow()} of stream time.
+ * A cell id is unique within its specimen only: the same cell id under two specimens is two cells,
+ * both accepted, on any partitions. Because the key includes the specimen id, and {@code cells.raw}
+ * is partitioned by the specimen id, every copy of a cell meets the same store, so a duplicate is
+ * caught on every partition alike. (Keyed by cell id alone, as before issue 20, the outcome
+ * depended on partition hashing: a reused cell id was a duplicate when both specimens hashed to one
+ * partition and passed otherwise.)
+ *
+ * <p>Upgrade: stores written before issue 20 hold bare cell ids as keys; the new keys never match
+ * them, so for one dedupe window after the upgrade a resend of a crop first seen before it is not
+ * caught (see docs/ingest-identity-and-security.md). The old entries expire with the window.
  */
 public final class IngestGate {
     private static final Logger LOG = LoggerFactory.getLogger(IngestGate.class);
@@ -240,11 +246,11 @@ public final class IngestGate {
             this.seen =
                     new SeenCells() {
                         @Override
-                        public Seen lookup(String cellId, long timestamp) {
+                        public Seen lookup(String specimenId, String cellId, long timestamp) {
                             // both directions: a resend may carry an older timestamp
                             try (WindowStoreIterator<String> it =
                                     store.fetch(
-                                            cellId,
+                                            SeenCells.key(specimenId, cellId),
                                             timestamp - windowMillis,
                                             timestamp + windowMillis)) {
                                 return it.hasNext() ? Seen.decode(it.next().value) : null;
@@ -252,8 +258,9 @@ public final class IngestGate {
                         }
 
                         @Override
-                        public void remember(String cellId, long timestamp, Seen s) {
-                            store.put(cellId, s.encode(), timestamp);
+                        public void remember(
+                                String specimenId, String cellId, long timestamp, Seen s) {
+                            store.put(SeenCells.key(specimenId, cellId), s.encode(), timestamp);
                         }
                     };
         }

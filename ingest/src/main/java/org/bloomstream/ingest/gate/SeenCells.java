@@ -1,8 +1,10 @@
 package org.bloomstream.ingest.gate;
 
 /**
- * The gate's memory of cell ids it has already decided, for dedupe. The gate keeps it in a windowed
- * Kafka Streams state store ({@link IngestGate}); {@link #NONE} forgets everything.
+ * The gate's memory of the cells it has already decided, for dedupe. A cell is the pair (specimen
+ * id, cell id): the same cell id under two specimens is two cells. The gate keeps it in a windowed
+ * Kafka Streams state store ({@link IngestGate}, keyed by {@link #key}); {@link #NONE} forgets
+ * everything.
  */
 public interface SeenCells {
     /**
@@ -25,21 +27,31 @@ public interface SeenCells {
     }
 
     /**
-     * The earlier decision for this cell id within the window around {@code timestamp}, or null.
+     * The earlier decision for this cell of this specimen within the window around {@code
+     * timestamp}, or null.
      */
-    Seen lookup(String cellId, long timestamp);
+    Seen lookup(String specimenId, String cellId, long timestamp);
 
-    void remember(String cellId, long timestamp, Seen seen);
+    void remember(String specimenId, String cellId, long timestamp, Seen seen);
+
+    /**
+     * The store key of a cell: the specimen id's length, a colon, the specimen id, then the cell
+     * id. The length prefix makes the pair unambiguous whatever characters the ids hold ({@code
+     * ("a/b", "c")} and {@code ("a", "b/c")} are different keys), without reserving a separator.
+     */
+    static String key(String specimenId, String cellId) {
+        return specimenId.length() + ":" + specimenId + cellId;
+    }
 
     /** No dedupe. */
     SeenCells NONE =
             new SeenCells() {
                 @Override
-                public Seen lookup(String cellId, long timestamp) {
+                public Seen lookup(String specimenId, String cellId, long timestamp) {
                     return null;
                 }
 
                 @Override
-                public void remember(String cellId, long timestamp, Seen seen) {}
+                public void remember(String specimenId, String cellId, long timestamp, Seen seen) {}
             };
 }

@@ -26,15 +26,18 @@ import org.slf4j.LoggerFactory;
 /**
  * The lab's live page: {@code GET /} (HTML, CSS and JavaScript from this package's resources),
  * {@code GET /api/live} (the {@link LiveView} snapshot as JSON, with the state of the consumer
- * under {@code source}), {@code GET /api/thumbnail?cell=ID} (a listed cell's JPEG thumbnail) and
+ * under {@code source}), {@code GET /api/thumbnail?specimen=ID&cell=ID} (a listed cell's JPEG
+ * thumbnail: a cell is named by its specimen and its cell id, never by the cell id alone) and
  * {@code GET /healthz}.
  *
- * <p>Read-only and unauthenticated, like a Grafana panel in kiosk mode: bind it to loopback or to
- * the lab's network only (its default is loopback). The page holds specimen ids and thumbnails of
- * cells, nothing else about a patient. Every answer carries a Content-Security-Policy that allows
- * only this origin, so the page can load nothing from elsewhere and nothing can frame it. Errors
- * answer JSON {@code {"error": "..."}} with a status; a failure inside the server is logged without
- * the request's query (which holds cell ids).
+ * <p>Read-only. It binds loopback by default; {@link LiveAccess} answers only the host names it is
+ * meant to be reached by (against DNS rebinding) and, when given a token, only requests that carry
+ * it (see docs/ingest-identity-and-security.md for exposing it to a lab network). The page holds
+ * specimen ids and thumbnails of cells, nothing else about a patient. A malformed query string is
+ * 400. Every answer carries a Content-Security-Policy that allows only this origin, so the page can
+ * load nothing from elsewhere and nothing can frame it. Errors answer JSON {@code {"error": "..."}}
+ * with a status; a failure inside the server is logged without the request's query (which holds
+ * cell ids).
  */
 public final class LiveServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LiveServer.class);
@@ -58,10 +61,26 @@ public final class LiveServer implements AutoCloseable {
     private final LiveView view;
     private final LiveViewConsumer source;
     private final boolean ownsSource;
+    private final LiveAccess access;
+
+    /** A request the page refuses, with its status. */
+    private static final class BadRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
 
     private LiveServer(
-            String host, int port, LiveView view, LiveViewConsumer source, boolean ownsSource) {
+            String host,
+            int port,
+            LiveView view,
+            LiveViewConsumer source,
+            boolean ownsSource,
+            LiveAccess access) {
         this.view = view;
+        this.access = access;
         this.source = source;
         this.ownsSource = ownsSource;
         connector =
@@ -75,6 +94,8 @@ public final class LiveServer implements AutoCloseable {
                                     Request request, Response response, Callback callback) {
                                 try {
                                     return route(request, response, callback);
+                                } catch (BadRequest e) {
+                                    return error(response, callback, 400, e.getMessage());
                                 } catch (RuntimeException e) {
                                     LOG.warn(
                                             "live page: {} {} failed: {}",
@@ -96,7 +117,14 @@ public final class LiveServer implements AutoCloseable {
      */
     public static LiveServer start(String host, int port, LiveView view, LiveViewConsumer source)
             throws Exception {
-        LiveServer s = new LiveServer(host, port, view, source, false);
+        return start(host, port, view, source, LiveAccess.loopback(host));
+    }
+
+    /** {@link #start(String, int, LiveView, LiveViewConsumer)} with the given access rules. */
+    public static LiveServer start(
+            String host, int port, LiveView view, LiveViewConsumer source, LiveAccess access)
+            throws Exception {
+        LiveServer s = new LiveServer(host, port, view, source, false, access);
         s.server.start();
         return s;
     }
@@ -109,7 +137,13 @@ public final class LiveServer implements AutoCloseable {
      */
     public static LiveServer startWithConsumer(
             String host, int port, String bootstrapServers, Duration lookback) throws Exception {
-        return startWithConsumer(host, port, bootstrapServers, KafkaSecurity.NONE, lookback);
+        return startWithConsumer(
+                host,
+                port,
+                bootstrapServers,
+                KafkaSecurity.NONE,
+                lookback,
+                LiveAccess.loopback(host));
     }
 
     /** {@link #startWithConsumer(String, int, String, Duration)} on a secured cluster. */
@@ -118,13 +152,14 @@ public final class LiveServer implements AutoCloseable {
             int port,
             String bootstrapServers,
             KafkaSecurity security,
-            Duration lookback)
+            Duration lookback,
+            LiveAccess access)
             throws Exception {
         LiveView view = new LiveView();
         LiveViewConsumer consumer =
                 LiveViewConsumer.start(view, bootstrapServers, security, lookback);
         try {
-            LiveServer s = new LiveServer(host, port, view, consumer, true);
+            LiveServer s = new LiveServer(host, port, view, consumer, true, access);
             s.server.start();
             return s;
         } catch (Exception e) {
@@ -157,6 +192,34 @@ public final class LiveServer implements AutoCloseable {
             response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
             return error(response, callback, 405, "only GET and HEAD");
         }
+        if (!path.equals("/healthz")) {
+            if (!access.hostAllowed(request)) {
+                return error(
+                        response,
+                        callback,
+                        403,
+                        "this page does not answer to that host name; the operator can allow it"
+                                + " with --live-allowed-host");
+            }
+            if (path.equals("/") && access.hasToken()) {
+                String given = query(request).getValue("token");
+                if (given != null && access.matches(given)) {
+                    // The cookie carries it from now on; the redirect takes it out of the URL.
+                    response.getHeaders().put(HttpHeader.SET_COOKIE, access.cookie());
+                    response.getHeaders().put(HttpHeader.LOCATION, "/");
+                    return write(response, callback, 303, "text/plain", new byte[0]);
+                }
+            }
+            if (!access.authorised(request)) {
+                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+                return error(
+                        response,
+                        callback,
+                        401,
+                        "this page needs its token: open /?token=<token> once, or send"
+                                + " Authorization: Bearer <token>");
+            }
+        }
         Asset asset = ASSETS.get(path);
         if (asset != null) {
             return write(response, callback, 200, asset.type(), asset.body());
@@ -187,12 +250,14 @@ public final class LiveServer implements AutoCloseable {
                         snapshot.toString().getBytes(StandardCharsets.UTF_8));
             }
             case "/api/thumbnail" -> {
-                Fields query = Request.extractQueryParameters(request, StandardCharsets.UTF_8);
+                Fields query = query(request);
+                String specimen = query.getValue("specimen");
                 String cell = query.getValue("cell");
-                if (cell == null || cell.isEmpty()) {
-                    return error(response, callback, 400, "give ?cell=<cell id>");
+                if (specimen == null || specimen.isEmpty() || cell == null || cell.isEmpty()) {
+                    return error(
+                            response, callback, 400, "give ?specimen=<specimen id>&cell=<cell id>");
                 }
-                byte[] jpeg = view.thumbnail(cell);
+                byte[] jpeg = view.thumbnail(specimen, cell);
                 if (jpeg == null) {
                     return error(
                             response,
@@ -222,6 +287,15 @@ public final class LiveServer implements AutoCloseable {
             default -> {
                 return error(response, callback, 404, "no such page: see / for the live page");
             }
+        }
+    }
+
+    /** The query parameters; a malformed query string (bad %-escapes, not UTF-8) is a 400. */
+    private static Fields query(Request request) {
+        try {
+            return Request.extractQueryParameters(request, StandardCharsets.UTF_8);
+        } catch (RuntimeException e) {
+            throw new BadRequest("malformed query string");
         }
     }
 

@@ -110,15 +110,19 @@ public final class LiveView {
 
     private final ArrayDeque<AmlAlert> alerts = new ArrayDeque<>();
 
-    /** Encoded crops of open specimens, oldest first: cell id -> crop. */
-    private final LinkedHashMap<String, Cached> crops = new LinkedHashMap<>();
+    /** Encoded crops of open specimens, oldest first, by (specimen id, cell id). */
+    private final LinkedHashMap<CellRef, byte[]> crops = new LinkedHashMap<>();
 
     private long cachedBytes;
     private long version;
     private long cellsClassified;
     private long skipped;
 
-    private record Cached(String specimenId, byte[] image) {}
+    /**
+     * A cell: a cell id means something only with its specimen id (two patients' scanners may use
+     * the same cell ids), so every map of cells here is keyed by both.
+     */
+    private record CellRef(String specimenId, String cellId) {}
 
     /** One specimen as the page shows it. */
     private static final class Specimen {
@@ -253,23 +257,23 @@ public final class LiveView {
             return;
         }
         byte[] image = bytes(c.getImage());
-        if (image.length > limits.cropCacheBytes() || crops.containsKey(c.getCellId())) {
+        CellRef ref = new CellRef(s.id, c.getCellId());
+        if (image.length > limits.cropCacheBytes() || crops.containsKey(ref)) {
             return;
         }
-        crops.put(c.getCellId(), new Cached(s.id, image));
+        crops.put(ref, image);
         cachedBytes += image.length;
         s.cached.addLast(c.getCellId());
         if (s.cached.size() > limits.cropsPerSpecimen()) {
-            uncache(s.cached.pollFirst());
+            uncache(s.id, s.cached.pollFirst());
         }
         while (cachedBytes > limits.cropCacheBytes()) {
-            Iterator<Map.Entry<String, Cached>> it = crops.entrySet().iterator();
-            Map.Entry<String, Cached> eldest = it.next();
-            Specimen owner = open.get(eldest.getValue().specimenId());
+            CellRef eldest = crops.keySet().iterator().next();
+            Specimen owner = open.get(eldest.specimenId());
             if (owner != null) {
-                owner.cached.remove(eldest.getKey());
+                owner.cached.remove(eldest.cellId());
             }
-            uncache(eldest.getKey());
+            uncache(eldest.specimenId(), eldest.cellId());
         }
         // The status may have listed this cell before its crop arrived.
         if (s.listed.contains(c.getCellId())) {
@@ -333,7 +337,7 @@ public final class LiveView {
         list(s, r.getTopAttended());
         // Closed: the crops it still has in the cache are of no more use.
         while (!s.cached.isEmpty()) {
-            uncache(s.cached.pollFirst());
+            uncache(s.id, s.cached.pollFirst());
         }
         closed.put(s.id, s);
         while (closed.size() > limits.closedKept()) {
@@ -346,21 +350,16 @@ public final class LiveView {
 
     // ---------------------------------------------------------------- outputs
 
-    /** The thumbnail (JPEG) of a listed cell, or null. */
-    public synchronized byte[] thumbnail(String cellId) {
-        for (Specimen s : open.values()) {
-            byte[] t = s.thumbs.get(cellId);
-            if (t != null) {
-                return t;
-            }
+    /**
+     * The thumbnail (JPEG) of a listed cell of this specimen, or null. Never another specimen's:
+     * the same cell id in two specimens is two cells.
+     */
+    public synchronized byte[] thumbnail(String specimenId, String cellId) {
+        Specimen s = open.get(specimenId);
+        if (s == null) {
+            s = closed.get(specimenId);
         }
-        for (Specimen s : closed.values()) {
-            byte[] t = s.thumbs.get(cellId);
-            if (t != null) {
-                return t;
-            }
-        }
-        return null;
+        return s == null ? null : s.thumbs.get(cellId);
     }
 
     /** Bumped on every change; the page skips redrawing while it stays the same. */
@@ -446,7 +445,7 @@ public final class LiveView {
     private void drop(Specimen s) {
         open.remove(s.id);
         while (!s.cached.isEmpty()) {
-            uncache(s.cached.pollFirst());
+            uncache(s.id, s.cached.pollFirst());
         }
     }
 
@@ -460,10 +459,10 @@ public final class LiveView {
         }
     }
 
-    private void uncache(String cellId) {
-        Cached c = crops.remove(cellId);
-        if (c != null) {
-            cachedBytes -= c.image().length;
+    private void uncache(String specimenId, String cellId) {
+        byte[] image = crops.remove(new CellRef(specimenId, cellId));
+        if (image != null) {
+            cachedBytes -= image.length;
         }
     }
 
@@ -485,11 +484,11 @@ public final class LiveView {
         if (s.thumbs.containsKey(cellId) || s.failed.contains(cellId)) {
             return;
         }
-        Cached c = crops.get(cellId);
-        if (c == null) {
+        byte[] image = crops.get(new CellRef(s.id, cellId));
+        if (image == null) {
             return;
         }
-        byte[] t = Thumbnails.jpeg(c.image(), limits.thumbnailEdge());
+        byte[] t = Thumbnails.jpeg(image, limits.thumbnailEdge());
         if (t == null) {
             s.failed.add(cellId);
         } else {

@@ -37,6 +37,7 @@ import org.bloomstream.schemas.avro.DeadLetterReason;
 import org.bloomstream.schemas.avro.ImageEncoding;
 import org.bloomstream.schemas.avro.ScanEvent;
 import org.bloomstream.schemas.avro.ScanEventType;
+import org.bloomstream.schemas.ids.IdRules;
 
 /**
  * The watch-folder feed. A scanner writes the crops of each scan into a folder of its own under the
@@ -49,7 +50,10 @@ import org.bloomstream.schemas.avro.ScanEventType;
  * with a dot. The specimen id and scan id are the folder name unless the folder holds a {@value
  * #PROPERTIES} (keys {@code specimenId}, {@code scanId}, {@code scannerId}, {@code
  * micronsPerPixel}) by the time its first crop is produced; the ids are then fixed in the journal.
- * A crop's cell id is {@code scannerId/scanId/fileName}: the same file always gets the same id.
+ * A crop's cell id is {@code scannerId/scanId/fileName}: the same file always gets the same id. The
+ * ids follow {@link IdRules}: a scan folder whose specimen, scan or scanner id breaks them is not
+ * produced and gets a {@value #REJECTED} file with the reason; a file whose name makes a cell id
+ * that breaks them is an {@code INVALID_ID} dead letter (without its bytes).
  *
  * <p><b>When is a file complete?</b> When the scan is complete, every file is. Before that, a file
  * is taken once its size and modification time have not changed for the settle time: scanners that
@@ -77,6 +81,14 @@ public final class WatchFolder {
     public static final String END_MARKER = "scan.done";
     public static final String MANIFEST = "manifest.csv";
     public static final String PROPERTIES = "scan.properties";
+
+    /**
+     * Written into a scan folder whose ids break the id rules: the reason, for the operator. The
+     * folder is then left alone (nothing of it is produced) until its ids are fixed and the file is
+     * removed.
+     */
+    public static final String REJECTED = "scan.rejected";
+
     static final String STAGE = "watch-folder";
 
     private static final Set<String> IMAGE_EXTENSIONS =
@@ -175,6 +187,17 @@ public final class WatchFolder {
     private final Counter sentCrops;
     private final Counter deadLetteredCrops;
     private final IngestMetrics metrics;
+    private final IdRules idRules;
+    private final Set<String> rejected = new HashSet<>();
+
+    /** A scan folder whose ids break the rules. */
+    private static final class RejectedScan extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RejectedScan(String reason) {
+            super(reason, null, false, false);
+        }
+    }
 
     private record Seen(long size, long modified, long sinceNanos) {}
 
@@ -185,6 +208,17 @@ public final class WatchFolder {
     /** Counts crops and scan events into {@code metrics} (stage {@code watch}). */
     public WatchFolder(
             Options options, CropSender sender, Listener listener, IngestMetrics metrics) {
+        this(options, sender, listener, metrics, IdRules.DEFAULT);
+    }
+
+    /** Checks ids against {@code idRules} (the gate's, so the two agree). */
+    public WatchFolder(
+            Options options,
+            CropSender sender,
+            Listener listener,
+            IngestMetrics metrics,
+            IdRules idRules) {
+        this.idRules = idRules;
         this.options = options;
         this.sender = sender;
         this.listener = listener == null ? new Listener() {} : listener;
@@ -247,6 +281,12 @@ public final class WatchFolder {
 
     private boolean pollScan(Path dir) throws IOException, InterruptedException {
         String folder = dir.getFileName().toString();
+        if (rejected.contains(folder)) {
+            if (Files.exists(dir.resolve(REJECTED))) {
+                return true;
+            }
+            rejected.remove(folder); // the operator fixed the ids and removed the file
+        }
         ScanJournal journal = journal(folder);
         if (journal.finished()) {
             if (options.onFinish() == OnFinish.DELETE && Files.exists(dir)) {
@@ -296,7 +336,12 @@ public final class WatchFolder {
         }
         if (!ready.isEmpty()) {
             if (journal.ids() == null) {
-                start(dir, folder, journal);
+                try {
+                    start(dir, folder, journal);
+                } catch (RejectedScan r) {
+                    reject(dir, folder, r.getMessage());
+                    return true;
+                }
             }
             for (int i = 0; i < ready.size(); i += options.batch()) {
                 sendBatch(
@@ -340,8 +385,18 @@ public final class WatchFolder {
         return j;
     }
 
+    /** Leaves a folder with ids against the rules alone, and says why in it. */
+    private void reject(Path dir, String folder, String reason) throws IOException {
+        rejected.add(folder);
+        Files.writeString(
+                dir.resolve(REJECTED),
+                "not produced: " + reason + System.lineSeparator(),
+                StandardCharsets.UTF_8);
+        listener.warning(folder, "scan folder rejected: " + reason);
+    }
+
     private void start(Path dir, String folder, ScanJournal journal)
-            throws IOException, InterruptedException {
+            throws IOException, InterruptedException, RejectedScan {
         Properties p = new Properties();
         Path props = dir.resolve(PROPERTIES);
         if (Files.isRegularFile(props)) {
@@ -360,9 +415,9 @@ public final class WatchFolder {
         }
         ScanJournal.Ids ids =
                 new ScanJournal.Ids(
-                        p.getProperty("specimenId", folder).trim(),
-                        p.getProperty("scanId", folder).trim(),
-                        p.getProperty("scannerId", options.scannerId()).trim(),
+                        checked("specimenId", p.getProperty("specimenId", folder)),
+                        checked("scanId", p.getProperty("scanId", folder)),
+                        checked("scannerId", p.getProperty("scannerId", options.scannerId())),
                         mpp);
         ScanEvent ev =
                 new ScanEvent(
@@ -377,6 +432,14 @@ public final class WatchFolder {
         metrics.scanEvents("watch", ev.getType().name()).increment();
     }
 
+    private String checked(String field, String raw) throws RejectedScan {
+        IdRules.Check c = idRules.check(field, raw);
+        if (!c.ok()) {
+            throw new RejectedScan(c.reason());
+        }
+        return c.value();
+    }
+
     private void sendBatch(String folder, ScanJournal journal, List<Path> files)
             throws IOException, InterruptedException {
         ScanJournal.Ids ids = journal.ids();
@@ -386,8 +449,29 @@ public final class WatchFolder {
         for (Path f : files) {
             String name = f.getFileName().toString();
             String cellId = ids.scannerId() + "/" + ids.scanId() + "/" + name;
+            IdRules.Check cell = idRules.check("cellId", cellId);
             long size = Files.size(f);
-            if (size > options.maxCropBytes()) {
+            if (!cell.ok()) {
+                // The file name makes an id against the rules: a dead letter with the reason,
+                // the file left in place, and the scan still counts it.
+                acks.add(
+                        sender.deadLetter(
+                                DeadLetters.of(
+                                        DeadLetterReason.INVALID_ID,
+                                        cell.reason() + " (built from the file name); not sent",
+                                        STAGE,
+                                        new SourceRecord(
+                                                Topics.CELLS_RAW.name(),
+                                                -1,
+                                                -1,
+                                                System.currentTimeMillis(),
+                                                ids.specimenId().getBytes(StandardCharsets.UTF_8),
+                                                null),
+                                        null,
+                                        ids.specimenId(),
+                                        Instant.now())));
+                deadLettered.add(name);
+            } else if (size > options.maxCropBytes()) {
                 // Too large to carry through Kafka: the dead letter says where the file is
                 // instead of holding its bytes. The scan still counts it, so the job knows it
                 // will never arrive.
@@ -446,7 +530,12 @@ public final class WatchFolder {
     private void finish(Path dir, String folder, ScanJournal journal)
             throws IOException, InterruptedException {
         if (journal.ids() == null) {
-            start(dir, folder, journal); // a scan without crops still starts and finishes
+            try {
+                start(dir, folder, journal); // a scan without crops still starts and finishes
+            } catch (RejectedScan r) {
+                reject(dir, folder, r.getMessage());
+                return;
+            }
         }
         int count = journal.sentCount();
         checkDeclaredCount(dir, folder, count);
@@ -543,7 +632,10 @@ public final class WatchFolder {
     }
 
     private static boolean isControlFile(String name) {
-        return name.equals(END_MARKER) || name.equals(MANIFEST) || name.equals(PROPERTIES);
+        return name.equals(END_MARKER)
+                || name.equals(MANIFEST)
+                || name.equals(PROPERTIES)
+                || name.equals(REJECTED);
     }
 
     private static boolean hidden(Path p) {

@@ -102,7 +102,7 @@
       for (const g of s.topAttended) {
         const row = el('div', 'group');
         const cells = el('div', 'cells');
-        for (const c of g.cells) cells.append(thumb(c));
+        for (const c of g.cells) cells.append(thumb(s.id, c));
         row.append(el('span', 'group-label', g.label), cells);
         att.append(row);
       }
@@ -111,7 +111,7 @@
     return card;
   }
 
-  function thumb(c) {
+  function thumb(specimenId, c) {
     if (!c.thumbnail) {
       const t = el('span', 'no-thumb', c.id);
       t.title = c.id + ' (no thumbnail: its crop is no longer held)';
@@ -122,7 +122,8 @@
     img.title = c.id;
     img.dataset.cellId = c.id;
     img.addEventListener('error', () => img.replaceWith(el('span', 'no-thumb', c.id)));
-    img.src = 'api/thumbnail?cell=' + encodeURIComponent(c.id);
+    img.src = 'api/thumbnail?specimen=' + encodeURIComponent(specimenId) +
+      '&cell=' + encodeURIComponent(c.id);
     return img;
   }
 

@@ -372,8 +372,8 @@ class IngestGateTopologyTest {
     }
 
     @ParameterizedTest(name = "specimen id {index}")
-    @ValueSource(strings = {"\u3000", "\u00a0\u2003", "\u0000", " \t\u0001 "})
-    void specimenIdOfUnicodeSpacesOrControlCharactersIsMissingId(String blank) {
+    @ValueSource(strings = {"\u3000", "\u00a0\u2003", " \t "})
+    void specimenIdOfUnicodeSpacesIsMissingId(String blank) {
         // trim() keeps Unicode spaces: such an id passed the gate and the job's isBlank check
         // then dead-lettered it (found by GateFuzzTest)
         byte[] key = key("K-1");
@@ -384,17 +384,56 @@ class IngestGateTopologyTest {
         assertThat(d.getDetail()).isEqualTo("specimenId is missing");
     }
 
+    @ParameterizedTest(name = "specimen id {index}")
+    @ValueSource(strings = {"\u0000", " \t\u0001 ", "S\u001B[0m", "S\u202E"})
+    void specimenIdWithControlOrBidiCharactersIsInvalidId(String bad) {
+        // Issue 20: such ids were stored as sent (NUL, ESC) or silently stripped at the ends.
+        byte[] key = key("K-1");
+        byte[] value = value(crop("c-1", bad, "scan-1", neutrophilJpeg).build());
+        long offset = gate.send(key, value);
+
+        DeadLetter d = onlyDeadLetter(offset, key, value, DeadLetterReason.INVALID_ID, "K-1");
+        assertThat(d.getDetail()).startsWith("specimenId contains a");
+        assertThat(d.getSpecimenId()).as("the broken id is left out").isEqualTo("K-1");
+    }
+
     @Test
-    void idsAreStrippedOfUnicodeSpacesAndControlCharacters() {
+    void idsAreStrippedOfUnicodeSpaces() {
         gate.send(
                 key("S-2"),
-                value(
-                        crop("\u3000c-2\u0000", "\u00a0S-2\u2003", "\u0001scan-2", neutrophilJpeg)
-                                .build()));
+                value(crop("\u3000c-2 ", "\u00a0S-2\u2003", "\tscan-2", neutrophilJpeg).build()));
         TestRecord<String, CellCrop> out = onlyAccepted();
         assertThat(out.value().getCellId()).isEqualTo("c-2");
         assertThat(out.value().getSpecimenId()).isEqualTo("S-2");
         assertThat(out.value().getScanId()).isEqualTo("scan-2");
+    }
+
+    @Test
+    void theSameCellIdUnderTwoSpecimensIsTwoCellsAndARepeatWithinOneIsADuplicate() {
+        // Issue 20: the dedupe store was keyed by cell id alone (one partition, as here: the
+        // second specimen's crop was dead-lettered as DUPLICATE_CELL).
+        gate.send(key("A"), value(crop("c-1", "A", "scan-1", neutrophilJpeg).build()));
+        gate.send(key("B"), value(crop("c-1", "B", "scan-1", neutrophilJpeg).build()));
+        gate.send(key("B"), value(crop("c-1", "B", "scan-1", neutrophilJpeg).build()));
+        assertThat(gate.accepted())
+                .extracting(r -> r.value().getSpecimenId())
+                .containsExactly("A", "B");
+        assertThat(gate.dead())
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.value().getReason())
+                                    .isEqualTo(DeadLetterReason.DUPLICATE_CELL);
+                            assertThat(d.value().getSpecimenId()).isEqualTo("B");
+                        });
+    }
+
+    @Test
+    void aSpecimenAndCellThatConcatenateAlikeAreDifferentCells() {
+        gate.send(key("a/b"), value(crop("c", "a/b", "scan-1", neutrophilJpeg).build()));
+        gate.send(key("a"), value(crop("b/c", "a", "scan-1", neutrophilJpeg).build()));
+        assertThat(gate.accepted()).hasSize(2);
+        assertThat(gate.dead()).isEmpty();
     }
 
     @Test

@@ -121,9 +121,7 @@ class CropHttpServerTest {
         assertThat(send(crop(jpeg)).statusCode()).isEqualTo(202);
         assertThat(send(crop(jpeg)).statusCode()).isEqualTo(202);
         List<CellCrop> crops = crops();
-        assertThat(crops.get(0).getCellId())
-                .startsWith("P-1/sha256:")
-                .hasSize("P-1/sha256:".length() + 16);
+        assertThat(crops.get(0).getCellId()).startsWith("sha256:").hasSize("sha256:".length() + 16);
         assertThat(crops.get(1).getCellId()).isEqualTo(crops.get(0).getCellId());
     }
 
@@ -259,9 +257,12 @@ class CropHttpServerTest {
                                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        // Ids from the bytes, not the file names: a later request's cell_1.jpg is another cell.
         assertThat(crops())
                 .extracting(CellCrop::getCellId)
-                .containsExactly("P-9/P-9-s1/cell_1.jpg", "P-9/P-9-s1/cell_2.png");
+                .containsExactly(
+                        "sha256:" + CropHttpServer.sha256Prefix(jpeg),
+                        "sha256:" + CropHttpServer.sha256Prefix(TestImages.png(20, 20)));
         assertThat(crops())
                 .allSatisfy(
                         c -> {
@@ -297,6 +298,68 @@ class CropHttpServerTest {
                 .containsExactly(ScanEventType.STARTED, ScanEventType.FINISHED);
         assertThat(events.get(1).getExpectedCells()).isEqualTo(540);
         assertThat(events.get(1).getScannerId()).isEqualTo("http-test");
+    }
+
+    @Test
+    void twoFilesWithTheSameNameInOneRequestAre400BeforeAnythingIsProduced() throws Exception {
+        // Issue 20, defect 4: both got 202, then one was dead-lettered as a duplicate.
+        start(true, 1 << 20, 1 << 20);
+        String boundary = "----bloomstream-test";
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        field(body, boundary, "specimenId", "P-9");
+        field(body, boundary, "scanId", "P-9-s1");
+        file(body, boundary, "cell_1.jpg", jpeg);
+        file(body, boundary, "cell_1.jpg", TestImages.png(20, 20));
+        body.write(("--" + boundary + "--\r\n").getBytes(UTF_8));
+        HttpResponse<String> r =
+                send(
+                        post("/v1/crops")
+                                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("same file name");
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void aDuplicatedIdHeaderOrAHeaderThatDisagreesWithItsFormFieldIs400() throws Exception {
+        // Issue 20, defect 3: with two X-Specimen-Id headers the first silently won.
+        start(true, 1 << 20, 1 << 20);
+        HttpResponse<String> r = send(crop(jpeg).header("X-Specimen-Id", "P-2"));
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("X-Specimen-Id is given 2 times");
+
+        String boundary = "----bloomstream-test";
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        field(body, boundary, "specimenId", "P-9");
+        field(body, boundary, "scanId", "P-9-s1");
+        file(body, boundary, "cell_1.jpg", jpeg);
+        body.write(("--" + boundary + "--\r\n").getBytes(UTF_8));
+        r =
+                send(
+                        post("/v1/crops")
+                                .header("X-Specimen-Id", "P-8")
+                                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("disagree");
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void errorBodiesCarryNoJavaClassNames() throws Exception {
+        // Issue 20, defect 5: Kafka's exception class names reached the client.
+        start(false, 1 << 20, 1 << 20);
+        CompletableFuture<HttpResponse<String>> r =
+                client.sendAsync(crop(jpeg).build(), HttpResponse.BodyHandlers.ofString());
+        while (producer.history().isEmpty()) {
+            Thread.sleep(10);
+        }
+        producer.errorNext(
+                new org.apache.kafka.common.errors.TimeoutException(
+                        "Topic cells.raw not present in metadata after 60000 ms."));
+        assertThat(r.get().statusCode()).isEqualTo(503);
+        assertThat(r.get().body()).contains("not present in metadata").doesNotContain("org.apache");
     }
 
     private static void field(

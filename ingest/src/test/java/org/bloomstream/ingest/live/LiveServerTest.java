@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.bloomstream.ingest.RawHttp;
 import org.bloomstream.ingest.TestImages;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AttendedCells;
@@ -77,14 +78,17 @@ class LiveServerTest {
             assertThat(s.at("/topAttended/0/cells").size()).isEqualTo(2);
             assertThat(s.at("/topAttended/0/cells/0/thumbnail").asBoolean()).isTrue();
 
-            HttpResponse<byte[]> thumb = getBytes(server, "/api/thumbnail?cell=" + enc("S-1/c 0"));
+            HttpResponse<byte[]> thumb =
+                    getBytes(server, "/api/thumbnail?specimen=S-1&cell=" + enc("S-1/c 0"));
             assertThat(thumb.statusCode()).isEqualTo(200);
             assertThat(thumb.headers().firstValue("Content-Type").orElse(""))
                     .isEqualTo("image/jpeg");
             var img = ImageIO.read(new ByteArrayInputStream(thumb.body()));
             assertThat(Math.max(img.getWidth(), img.getHeight()))
                     .isEqualTo(LiveView.Limits.DEFAULT.thumbnailEdge());
-            assertThat(getBytes(server, "/api/thumbnail?cell=" + enc("S-1/c 3")).statusCode())
+            assertThat(
+                            getBytes(server, "/api/thumbnail?specimen=S-1&cell=" + enc("S-1/c 3"))
+                                    .statusCode())
                     .as("not among the most attended: no thumbnail")
                     .isEqualTo(404);
             assertThat(get(server, "/api/thumbnail").statusCode()).isEqualTo(400);
@@ -101,8 +105,73 @@ class LiveServerTest {
             assertThat(s.get("progress").asDouble()).isEqualTo(1.0);
             assertThat(s.get("closeReason").asText()).isEqualTo("SCAN_FINISHED");
             assertThat(view.cachedCrops()).as("a closed specimen's crops are released").isZero();
-            assertThat(getBytes(server, "/api/thumbnail?cell=" + enc("S-1/c 0")).statusCode())
+            assertThat(
+                            getBytes(server, "/api/thumbnail?specimen=S-1&cell=" + enc("S-1/c 0"))
+                                    .statusCode())
                     .isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aMalformedQueryIs400AndAThumbnailNeedsItsSpecimen() throws Exception {
+        // Issue 20, defect 5: /api/thumbnail?cell=%ZZ% answered 500.
+        LiveView view = new LiveView();
+        try (LiveServer server = LiveServer.start("127.0.0.1", 0, view, null)) {
+            var malformed =
+                    RawHttp.exchange(
+                            server.port(),
+                            RawHttp.utf8(
+                                    "GET /api/thumbnail?specimen=S&cell=%ZZ% HTTP/1.1\r\n"
+                                            + "Host: 127.0.0.1"),
+                            new byte[0]);
+            assertThat(malformed.status()).isEqualTo(400);
+            assertThat(malformed.body()).contains("malformed query string");
+            assertThat(get(server, "/api/thumbnail?cell=x").statusCode()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void onlyAllowedHostNamesAndTokenHoldersAreAnswered() throws Exception {
+        // Issue 20, defect 6: the page answered any Host (DNS rebinding) and had no login.
+        LiveView view = new LiveView();
+        LiveAccess access = LiveAccess.of("127.0.0.1", "live-s3cret", java.util.Set.of("lab-pc"));
+        try (LiveServer server = LiveServer.start("127.0.0.1", 0, view, null, access)) {
+            var rebound =
+                    RawHttp.exchange(
+                            server.port(),
+                            RawHttp.utf8("GET /api/live HTTP/1.1\r\nHost: evil.example:80"),
+                            new byte[0]);
+            assertThat(rebound.status()).isEqualTo(403);
+            var noToken =
+                    RawHttp.exchange(
+                            server.port(),
+                            RawHttp.utf8("GET /api/live HTTP/1.1\r\nHost: lab-pc"),
+                            new byte[0]);
+            assertThat(noToken.status()).isEqualTo(401);
+            var bearer =
+                    RawHttp.exchange(
+                            server.port(),
+                            RawHttp.utf8(
+                                    "GET /api/live HTTP/1.1\r\nHost: lab-pc\r\n"
+                                            + "Authorization: Bearer live-s3cret"),
+                            new byte[0]);
+            assertThat(bearer.status()).isEqualTo(200);
+            HttpResponse<String> login = get(server, "/?token=live-s3cret");
+            assertThat(login.statusCode()).isEqualTo(303);
+            String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
+            assertThat(cookie).contains("HttpOnly").contains("SameSite=Strict");
+            HttpResponse<String> withCookie =
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    "http://127.0.0.1:"
+                                                            + server.port()
+                                                            + "/api/live"))
+                                    .header("Cookie", cookie.substring(0, cookie.indexOf(';')))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(withCookie.statusCode()).isEqualTo(200);
+            assertThat(get(server, "/healthz").statusCode()).isEqualTo(200);
         }
     }
 

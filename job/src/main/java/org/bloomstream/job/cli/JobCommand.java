@@ -1,9 +1,11 @@
 package org.bloomstream.job.cli;
 
 import java.util.concurrent.Callable;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.bloomstream.job.BloomstreamJob;
 import org.bloomstream.job.JobConfig;
+import org.bloomstream.job.LocalClusterSettings;
 import org.bloomstream.schemas.kafka.KafkaSecurityOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,8 +19,8 @@ import picocli.CommandLine.Option;
             "Runs the Flink job against an existing Kafka cluster.",
             "",
             "The topics must exist. Under `flink run` the job is submitted to that cluster;",
-            "started directly it runs on a local MiniCluster. The ingest gate is not part of",
-            "the job."
+            "started directly it runs on a local MiniCluster bound to 127.0.0.1 (REST API",
+            "without cancel, submit or CORS wildcard). The ingest gate is not part of the job."
         })
 public final class JobCommand implements Callable<Integer> {
     @Option(
@@ -57,6 +59,10 @@ public final class JobCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if (env instanceof LocalStreamEnvironment) {
+            // Started directly, not by `flink run`: a local cluster, closed to the network.
+            env = StreamExecutionEnvironment.createLocalEnvironment(LocalClusterSettings.closed());
+        }
         BloomstreamJob.kafka(config()).build(env);
         env.execute("bloomstream");
         return 0;

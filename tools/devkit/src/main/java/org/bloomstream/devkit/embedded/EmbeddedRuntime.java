@@ -21,10 +21,12 @@ import org.bloomstream.embedded.kafka.EmbeddedKafka;
 import org.bloomstream.embedded.kafka.SaslSslListener;
 import org.bloomstream.ingest.gate.GateConfig;
 import org.bloomstream.ingest.gate.IngestGate;
+import org.bloomstream.ingest.live.LiveAccess;
 import org.bloomstream.ingest.live.LiveServer;
 import org.bloomstream.ingest.live.LiveView;
 import org.bloomstream.job.BloomstreamJob;
 import org.bloomstream.job.JobConfig;
+import org.bloomstream.job.LocalClusterSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -230,7 +232,8 @@ public final class EmbeddedRuntime implements AutoCloseable {
                                 options.livePort(),
                                 kafka.bootstrapServers(),
                                 kafka.clientSecurity(),
-                                null);
+                                null,
+                                LiveAccess.loopback("127.0.0.1"));
                 LOG.info("live page at {}", rt.live.uri());
             }
             return rt;
@@ -302,12 +305,7 @@ public final class EmbeddedRuntime implements AutoCloseable {
         Configuration c = new Configuration();
         c.setString("parallelism.default", String.valueOf(parallelism));
         c.setString("taskmanager.numberOfTaskSlots", String.valueOf(parallelism));
-        c.setString("rest.bind-address", "127.0.0.1");
-        c.setString("rest.address", "127.0.0.1");
-        c.setString("jobmanager.rpc.address", "127.0.0.1");
-        c.setString("jobmanager.bind-host", "127.0.0.1");
-        c.setString("taskmanager.bind-host", "127.0.0.1");
-        c.setString("taskmanager.host", "127.0.0.1");
+        LocalClusterSettings.applyTo(c);
         c.setString("taskmanager.memory.managed.size", "64m");
         if (metricsPort > 0) {
             // The same reporter a Flink cluster uses (see docker/ and k8s/): one scrape target.

@@ -15,9 +15,11 @@ import java.util.NoSuchElementException;
 import java.util.stream.Stream;
 import org.bloomstream.devkit.feed.Emission;
 import org.bloomstream.ingest.watch.WatchFolder;
+import org.bloomstream.schemas.LogIds;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.ScanEvent;
 import org.bloomstream.schemas.avro.ScanEventType;
+import org.bloomstream.schemas.ids.IdRules;
 
 /**
  * Replays an existing folder or data set as scanners would send it, for load tests:
@@ -55,6 +57,16 @@ public final class FolderReplay implements Iterable<Emission> {
      *     empty keeps the ids as they are (only sensible for a single pass)
      */
     public static FolderReplay open(Path dir, int repeat, String runTag) throws IOException {
+        return open(dir, repeat, runTag, IdRules.DEFAULT);
+    }
+
+    /**
+     * As {@link #open(Path, int, String)}, refusing (before anything is replayed) data whose
+     * specimen, scan or cell ids, run tag included, break {@code rules}: the same id check the HTTP
+     * feed, the watch folder and the gate apply.
+     */
+    public static FolderReplay open(Path dir, int repeat, String runTag, IdRules rules)
+            throws IOException {
         if (repeat < 1) {
             throw new IllegalArgumentException("repeat must be >= 1");
         }
@@ -62,14 +74,30 @@ public final class FolderReplay implements Iterable<Emission> {
         int crops;
         int specimens;
         String description;
+        // the longest suffix a pass appends, for the length rule
+        String longestTag = runTag.isEmpty() && repeat == 1 ? "" : "~" + runTag + "-r" + repeat;
         if (Files.isRegularFile(dir.resolve("labels.csv"))) {
             LabelledFolder f = LabelledFolder.open(dir, Instant.now());
+            for (Map.Entry<String, List<LabelledFolder.Entry>> g : f.specimens().entrySet()) {
+                for (LabelledFolder.Entry e : g.getValue()) {
+                    checkIds(
+                            rules,
+                            g.getKey(),
+                            g.getKey() + "/" + dir.relativize(e.path()),
+                            longestTag);
+                }
+            }
             base = f;
             crops = f.crops();
             specimens = f.specimens().size();
             description = "labelled folder (labels.csv)";
         } else {
             ImageTree t = ImageTree.scan(dir);
+            for (Map.Entry<String, List<Path>> g : t.specimens.entrySet()) {
+                for (Path f : g.getValue()) {
+                    checkIds(rules, g.getKey(), g.getKey() + "/" + f.getFileName(), longestTag);
+                }
+            }
             base = t;
             crops = t.crops();
             specimens = t.specimens.size();
@@ -87,6 +115,25 @@ public final class FolderReplay implements Iterable<Emission> {
             passes.add(tag.isEmpty() ? base : tagged(base, "~" + tag));
         }
         return new FolderReplay(passes, crops, specimens, description);
+    }
+
+    /** Refuses the replay when an id it would send breaks the rules. */
+    private static void checkIds(IdRules rules, String specimen, String cellId, String tag)
+            throws IOException {
+        for (IdRules.Check c :
+                List.of(
+                        rules.check("specimenId", specimen + tag),
+                        rules.check("scanId", specimen + "-scan1" + tag),
+                        rules.check("cellId", cellId + tag))) {
+            if (!c.ok()) {
+                throw new IOException(
+                        "replay refused, nothing sent: "
+                                + c.reason()
+                                + " (specimen "
+                                + LogIds.ref(specimen)
+                                + ")");
+            }
+        }
     }
 
     public long crops() {

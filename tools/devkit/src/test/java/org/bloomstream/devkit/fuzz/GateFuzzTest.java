@@ -45,7 +45,11 @@ class GateFuzzTest {
         MUST_BE_DEAD.put(CropFuzzer.Kind.MISSING_ID, EnumSet.of(DeadLetterReason.MISSING_ID));
         MUST_BE_DEAD.put(
                 CropFuzzer.Kind.RESEND,
-                EnumSet.of(DeadLetterReason.DUPLICATE_CELL, DeadLetterReason.MISSING_ID));
+                // a resend of a crop with a garbled id repeats that id's outcome (issue 20)
+                EnumSet.of(
+                        DeadLetterReason.DUPLICATE_CELL,
+                        DeadLetterReason.MISSING_ID,
+                        DeadLetterReason.INVALID_ID));
         MUST_BE_DEAD.put(
                 CropFuzzer.Kind.DECOMPRESSION_BOMB, EnumSet.of(DeadLetterReason.IMAGE_TOO_LARGE));
         MUST_BE_DEAD.put(CropFuzzer.Kind.EMPTY_IMAGE, EnumSet.of(DeadLetterReason.EMPTY_IMAGE));
