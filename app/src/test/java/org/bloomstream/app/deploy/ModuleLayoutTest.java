@@ -76,8 +76,10 @@ class ModuleLayoutTest {
         }
         long total = lines.values().stream().mapToLong(Long::longValue).sum();
         lines.forEach(
-                (m, n) -> assertThat(n * 100.0 / total).as("%s: %d of %d lines", m, n, total)
-                        .isLessThanOrEqualTo(30.0));
+                (m, n) ->
+                        assertThat(n * 100.0 / total)
+                                .as("%s: %d of %d lines", m, n, total)
+                                .isLessThanOrEqualTo(30.0));
     }
 
     @Test
