@@ -90,6 +90,7 @@ class EndToEndTest {
             while (s.classified() + s.deadCrops() < 1200
                     || s.reports().size() < 10
                     || s.fhirBundles().size() < 10
+                    || !s.alertsOfReportsArrived()
                     || !alertedSpecimens(s).containsAll(subtypeSpecimens)) {
                 assertThat(System.nanoTime())
                         .as(
