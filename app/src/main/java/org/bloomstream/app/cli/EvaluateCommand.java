@@ -21,17 +21,20 @@ import picocli.CommandLine.Option;
         name = "evaluate",
         mixinStandardHelpOptions = true,
         description = {
-            "Stratified k-fold evaluation of the kNN (k=1, k=20) and linear-probe heads on a",
-            "labelled folder of crops, as in the DinoBloom paper, with a majority-class baseline.",
+            "Evaluates the kNN (k=1, k=20) and linear-probe heads on a labelled folder of"
+                    + " crops by stratified k-fold cross-validation, as in the DinoBloom paper,"
+                    + " with a majority-class baseline.",
             "",
-            "Embeds the folder with the pipeline's own code (labels.csv with path,label[,group],",
-            "<label>/<patient>/<image> as in AML_Hehr, or <label>/<image>), then fits every head",
-            "on k-1 folds and tests it on the last. Folds keep a group (patient, smear) together",
-            "when the labels carry one. Prints accuracy, balanced accuracy and weighted F1",
-            "(mean ± sd over folds), per-class recall and confusion matrices, and writes",
-            "report.txt, metrics.json, predictions.csv, confusion.png, report.html and the",
-            "embeddings (reusable with fit-head) to --out.",
-            "With the fixture ViT (random weights) the numbers say nothing clinical."
+            "Embeds the folder with the pipeline's own code (labels.csv with "
+                    + "path,label[,group], <label>/<patient>/<image> as in AML_Hehr, or "
+                    + "<label>/<image>), then fits every head on k-1 folds and tests it on the "
+                    + "last. Folds keep a group (patient, smear) together when the labels carry "
+                    + "one. Prints accuracy, balanced accuracy and weighted F1 (mean ± sd over "
+                    + "folds), per-class recall and confusion matrices, and writes report.txt, "
+                    + "metrics.json, predictions.csv, confusion.png, report.html and the "
+                    + "embeddings (reusable with fit-head) to --out (default:"
+                    + " .bloomstream/evaluations/<name>/, which git ignores). With the fixture ViT "
+                    + "(random weights) the numbers say nothing clinical."
         })
 final class EvaluateCommand implements Callable<Integer> {
 
@@ -90,7 +93,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(
             names = "--out",
             paramLabel = "DIR",
-            description = "Where the reports go (default: evaluation-<folder name>).")
+            description =
+                    "Where the reports go (default: .bloomstream/evaluations/<name> in the"
+                            + " working directory, which git ignores; <name> is the folder's or"
+                            + " the embeddings' name).")
     Path out;
 
     @Option(
@@ -99,6 +105,11 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Crops per model call when embedding (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    /** Where the reports go without --out: under .bloomstream/, out of git's way. */
+    static Path defaultOut(String name) {
+        return Path.of(".bloomstream", "evaluations", name);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (mapTo != null && vocabulary == null) {
@@ -106,10 +117,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Path source = input.crops != null ? input.crops : input.embeddings;
         String title = source.toAbsolutePath().normalize().getFileName().toString();
-        Path dir =
-                out != null
-                        ? out
-                        : Path.of("evaluation-" + title.replaceAll("\\.(npy|csv|json)$", ""));
+        Path dir = out != null ? out : defaultOut(title.replaceAll("\\.(npy|csv|json)$", ""));
         Path embeddings = input.embeddings;
         if (input.crops != null) {
             embeddings = dir.resolve("embeddings");
