@@ -54,14 +54,16 @@ final class BenchCommand implements Runnable {
             name = "embed",
             mixinStandardHelpOptions = true,
             description = {
-                "Model throughput: a bare ONNX Runtime session vs the whole pipeline.",
+                "Measures model throughput: a bare ONNX Runtime session vs the whole pipeline.",
                 "",
-                "Same model, batch size and CPU threads both ways; prints crops/s for each and",
-                "their ratio. For ViT-S/14 with random weights, export it first:",
-                "  /usr/bin/python3 models/export.py --random-weights --arch vit_s14"
-                        + " --out models/build/vit-s14-random.onnx",
-                "A head for the embedder is fitted on synthetic cells if missing, and an untrained",
-                "MIL model of the right shape is exported with models/train_mil.py."
+                "Same model, batch size and CPU threads both ways; prints crops/s for "
+                        + "each and their ratio. For ViT-S/14 with random weights, export it "
+                        + "first:",
+                "  /usr/bin/python3 models/export.py --random-weights --arch vit_s14 "
+                        + "--out models/build/vit-s14-random.onnx",
+                "A head for the embedder is fitted on synthetic cells if missing, and "
+                        + "an untrained MIL model of the right shape is exported with "
+                        + "models/train_mil.py."
             })
     static final class Embed implements Callable<Integer> {
         @Mixin EmbedderOptions embedder = new EmbedderOptions();
@@ -170,14 +172,15 @@ final class BenchCommand implements Runnable {
             name = "mil",
             mixinStandardHelpOptions = true,
             description = {
-                "Streaming MIL cost: update ns per cell and state bytes per specimen.",
+                "Measures the streaming MIL's cost: update ns per cell, state bytes per specimen.",
                 "",
-                "For D = 384/768/1024/1536 and C = 5: the keyed-state update per cell (exact",
-                "pooling, top-k, differential), the serialised state of a 540-cell specimen, and the",
-                "ONNX Runtime cost of the instance part and the bag head (untrained MIL graphs of",
-                "each width, exported once with models/train_mil.py into models/build/). With",
-                "--rocksdb-specimens N, also N open specimens on the RocksDB state backend; run",
-                "it with a bounded heap, e.g. BLOOMSTREAM_JAVA_OPTS=-Xmx1g."
+                "For D = 384/768/1024/1536 and C = 5: the keyed-state update per cell "
+                        + "(exact pooling, top-k, differential), the serialised state of a "
+                        + "540-cell specimen, and the ONNX Runtime cost of the instance part and "
+                        + "the bag head (untrained MIL graphs of each width, exported once with "
+                        + "models/train_mil.py into models/build/). With --rocksdb-specimens N, "
+                        + "also N open specimens on the RocksDB state backend; run it with a "
+                        + "bounded heap, e.g. BLOOMSTREAM_JAVA_OPTS=-Xmx1g."
             })
     static final class Mil implements Callable<Integer> {
         @Option(
@@ -275,11 +278,14 @@ final class BenchCommand implements Runnable {
             name = "knn",
             mixinStandardHelpOptions = true,
             description = {
-                "kNN typing throughput against a large reference bank (default 100k x 384, the",
-                "size of a lab's DinoBloom-S bank), through the serving path: the ONNX",
-                "MatMul + TopK search the pipeline uses, and the plain-Java search for scale.",
-                "Prints queries/s per micro-batch size and how much of the model stage the kNN",
-                "would take next to an embedder running at --model-crops-per-second."
+                "Measures kNN typing throughput against a large reference bank (default"
+                        + " 100k x 384, the size of a lab's DinoBloom-S bank), through the"
+                        + " serving path: the ONNX MatMul + TopK search the pipeline uses, and"
+                        + " the plain-Java search for scale.",
+                "",
+                "Prints queries/s per micro-batch size and how much of the model stage "
+                        + "the kNN would take next to an embedder running at "
+                        + "--model-crops-per-second."
             })
     static final class Knn implements Callable<Integer> {
         @Option(
@@ -383,11 +389,12 @@ final class BenchCommand implements Runnable {
             name = "all",
             mixinStandardHelpOptions = true,
             description = {
-                "Every job benchmark: plumbing ceiling, latency, alert latency, model vs pipeline,",
-                "MIL cost and the demo's memory. Prints a table and writes JSON.",
+                "Runs every job benchmark: plumbing ceiling, latency, alert latency, model vs"
+                        + " pipeline, MIL cost and the demo's memory.",
                 "",
-                "Takes about 10 minutes on 2 cores. Run it on an otherwise idle machine; the",
-                "machine and its load average at the start are recorded in the JSON."
+                "Prints a table and writes JSON. Takes about 10 minutes on 2 cores. Run it on"
+                        + " an otherwise idle machine; the machine and its load average at the"
+                        + " start are recorded in the JSON."
             })
     static final class All implements Callable<Integer> {
         @Option(
@@ -443,10 +450,10 @@ final class BenchCommand implements Runnable {
             name = "plumbing",
             mixinStandardHelpOptions = true,
             description = {
-                "Crops/s through Kafka, the gate, the Flink job and the classified topic.",
+                "Measures crops/s through Kafka, the gate, the Flink job and the classified topic.",
                 "",
-                "20 KB JPEG crops; with no model (--embedders none) and the tiny fixture, at the",
-                "given parallelisms."
+                "20 KB JPEG crops; with no model (--embedders none) and the tiny "
+                        + "fixture, at the given parallelisms."
             })
     static final class Plumbing implements Callable<Integer> {
         @Option(
@@ -481,12 +488,15 @@ final class BenchCommand implements Runnable {
             name = "soak",
             mixinStandardHelpOptions = true,
             description = {
-                "Feeds the embedded pipeline (tiny fixture, parallelism 2) at a steady rate for a",
-                "long time and samples live heap, checkpointed state size and consumer lag.",
+                "Feeds the embedded pipeline (tiny fixture, parallelism 2) at a steady "
+                        + "rate for a long time and samples live heap, checkpointed state size "
+                        + "and consumer lag.",
+                "",
                 "Prints every sample and a summary; exits 1 when any of them keeps growing.",
                 "",
-                "Without --rate it first measures the plumbing ceiling (tiny, parallelism 2)",
-                "and soaks at --load of it. On demand only: not part of mvn verify."
+                "Without --rate it first measures the plumbing ceiling (tiny, "
+                        + "parallelism 2) and soaks at --load of it. On demand only: not part of "
+                        + "mvn verify."
             })
     static final class Soak implements Callable<Integer> {
         @Option(

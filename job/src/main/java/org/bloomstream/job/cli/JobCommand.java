@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the Flink job against an existing Kafka cluster.",
             "",
-            "The topics must exist. Under `flink run` the job is submitted to that cluster;",
-            "started directly it runs on a local MiniCluster. The ingest gate is not part of",
-            "the job."
+            "The topics must exist. Under `flink run` the job is submitted to that "
+                    + "cluster; started directly it runs on a local MiniCluster. The ingest "
+                    + "gate is not part of the job."
         })
 public final class JobCommand implements Callable<Integer> {
     @Option(
