@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "bloomstream 0.1.0",
         description = {
-            "Streaming white-blood-cell classification and AML subtype alerts:",
-            "DinoBloom embeddings on ONNX Runtime, a Flink job, Kafka topics."
+            "Streaming white-blood-cell classification and AML subtype alerts: "
+                    + "DinoBloom embeddings on ONNX Runtime, a Flink job, Kafka topics."
         },
         subcommands = {
             DemoCommand.class,
@@ -50,6 +50,9 @@ public final class BloomstreamCli implements Runnable {
      */
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new BloomstreamCli());
+        // Help wraps at the terminal's width (80 columns when there is none): descriptions are
+        // paragraphs, never hand-wrapped lines, so they read well at any width.
+        cli.setUsageHelpAutoWidth(true);
         cli.setExecutionExceptionHandler(
                 (ex, cmd, parsed) -> {
                     if (ex instanceof IllegalArgumentException

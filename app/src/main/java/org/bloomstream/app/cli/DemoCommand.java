@@ -17,13 +17,14 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the whole pipeline in one JVM on a synthetic scanner room or real crops.",
             "",
-            "Starts an embedded KRaft Kafka broker, the ingest gate and the Flink job on a",
-            "MiniCluster, feeds them a synthetic scanner room (or a folder of real crops with",
-            "--crops), prints progress and a per-specimen table and, as its last line,",
-            "SUMMARY {json}. While it runs, the live page (open specimens, differential,",
-            "subtype probabilities, alerts, most attended cells) is at the printed URL.",
-            "Exits 0 only if every crop sent was classified or dead-lettered,",
-            "exactly once, and every specimen got its final report."
+            "Starts an embedded KRaft Kafka broker, the ingest gate and the Flink job "
+                    + "on a MiniCluster, feeds them a synthetic scanner room (or a folder of "
+                    + "real crops with --crops), prints progress and a per-specimen table and, "
+                    + "as its last line, SUMMARY {json}. While it runs, the live page (open "
+                    + "specimens, differential, subtype probabilities, alerts, most attended "
+                    + "cells) is at the printed URL. Exits 0 only if every crop sent was "
+                    + "classified or dead-lettered, exactly once, and every specimen got its "
+                    + "final report."
         })
 final class DemoCommand implements Callable<Integer> {
     @Option(

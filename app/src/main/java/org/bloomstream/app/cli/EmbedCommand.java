@@ -19,11 +19,12 @@ import picocli.CommandLine.Parameters;
         description = {
             "Writes an embedding for every crop in a folder.",
             "",
-            "Folders: labels.csv (path,label[,group]), <label>/<patient>/<image> (AML_Hehr),",
-            "<label>/<image>, or flat. Uses the pipeline's own decode, resize and model code.",
-            "Output, readable from Python: OUT.npy (float32 [N, D], numpy.load), OUT.csv",
-            "(index,cell_id,path,label,group, in array order), OUT.json (model id, dims, counts);",
-            "crops that cannot be decoded go to OUT.errors.csv with their reason."
+            "Folders: labels.csv (path,label[,group]), <label>/<patient>/<image> "
+                    + "(AML_Hehr), <label>/<image>, or flat. Uses the pipeline's own decode, "
+                    + "resize and model code. Output, readable from Python: OUT.npy (float32 "
+                    + "[N, D], numpy.load), OUT.csv (index,cell_id,path,label,group, in array "
+                    + "order), OUT.json (model id, dims, counts); crops that cannot be decoded "
+                    + "go to OUT.errors.csv with their reason."
         })
 final class EmbedCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Folder of crops.")

@@ -23,25 +23,27 @@ import picocli.CommandLine.Option;
         name = "evaluate",
         mixinStandardHelpOptions = true,
         description = {
-            "Evaluates kNN (k=1, k=20) and linear-probe cell-type heads on a labelled",
-            "folder of crops, with a majority-class baseline.",
+            "Evaluates kNN (k=1, k=20) and linear-probe cell-type heads on a labelled folder"
+                    + " of crops, with a majority-class baseline.",
             "",
-            "Embeds the folder with the pipeline's own code (labels.csv with",
-            "path,label[,group], <label>/<patient>/<image> as in AML_Hehr, or",
-            "<label>/<image>). Protocols:",
-            "  grouped    bloomstream's own (default): seeded stratified k-fold that",
-            "             keeps a group (patient, smear) in one fold; the served heads:",
-            "             cosine kNN and the Tribuo probe. For labs: no patient leaks",
-            "             between folds.",
-            "  dinobloom  the DinoBloom paper's: scikit-learn's StratifiedKFold(5), not",
-            "             shuffled or grouped; Euclidean kNN on raw embeddings; L-BFGS",
-            "             logistic regression (C = dims*classes/100). With --train-list",
-            "             and --test-list: one fixed split, as for BMC.",
-            "Prints accuracy, balanced accuracy and weighted F1 (mean ± sd over folds),",
-            "per-class recall and confusion matrices, and writes report.txt,",
-            "metrics.json, predictions.csv, confusion.png, report.html and the",
-            "embeddings (reusable with fit-head) to --out.",
-            "With the fixture ViT (random weights) the numbers say nothing clinical."
+            "Embeds the folder with the pipeline's own code (labels.csv with path,label[,group],"
+                    + " <label>/<patient>/<image> as in AML_Hehr, or <label>/<image>).",
+            "",
+            "Protocol grouped (bloomstream's own, the default): seeded stratified k-fold that"
+                    + " keeps a group (patient, smear) in one fold, with the served heads (cosine"
+                    + " kNN, the Tribuo probe), so that no patient leaks between folds.",
+            "",
+            "Protocol dinobloom (the DinoBloom paper's): scikit-learn's StratifiedKFold(5), not"
+                    + " shuffled or grouped; Euclidean kNN on raw embeddings; L-BFGS logistic"
+                    + " regression (C = dims*classes/100). With --train-list and --test-list: one"
+                    + " fixed split, as for BMC.",
+            "",
+            "Prints accuracy, balanced accuracy and weighted F1 (mean ± sd over folds),"
+                    + " per-class recall and confusion matrices, and writes report.txt,"
+                    + " metrics.json, predictions.csv, confusion.png, report.html and the"
+                    + " embeddings (reusable with fit-head) to --out (default:"
+                    + " .bloomstream/evaluations/<name>/, which git ignores). With the fixture ViT"
+                    + " (random weights) the numbers say nothing clinical."
         })
 final class EvaluateCommand implements Callable<Integer> {
 
@@ -115,7 +117,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(
             names = "--out",
             paramLabel = "DIR",
-            description = "Where the reports go (default: evaluation-<folder name>).")
+            description =
+                    "Where the reports go (default: .bloomstream/evaluations/<name> in the"
+                            + " working directory, which git ignores; <name> is the folder's or"
+                            + " the embeddings' name).")
     Path out;
 
     @Option(
@@ -123,6 +128,11 @@ final class EvaluateCommand implements Callable<Integer> {
             defaultValue = "32",
             description = "Crops per model call when embedding (default: ${DEFAULT-VALUE}).")
     int batchSize;
+
+    /** Where the reports go without --out: under .bloomstream/, out of git's way. */
+    static Path defaultOut(String name) {
+        return Path.of(".bloomstream", "evaluations", name);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -151,10 +161,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Path source = input.crops != null ? input.crops : input.embeddings;
         String title = source.toAbsolutePath().normalize().getFileName().toString();
-        Path dir =
-                out != null
-                        ? out
-                        : Path.of("evaluation-" + title.replaceAll("\\.(npy|csv|json)$", ""));
+        Path dir = out != null ? out : defaultOut(title.replaceAll("\\.(npy|csv|json)$", ""));
         Path embeddings = input.embeddings;
         if (input.crops != null) {
             embeddings = dir.resolve("embeddings");

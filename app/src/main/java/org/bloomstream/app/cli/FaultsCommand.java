@@ -15,12 +15,13 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the fault-injection suite on the embedded runtime.",
             "",
-            "A synthetic scanner room goes through the pipeline twice: once without",
-            "faults, then while, at seeded points, a task fails, the job stops with a",
-            "savepoint and restores, the broker restarts and the classified sink stalls.",
-            "Everything is then read back read_committed and checked: each cell exactly",
-            "once, one report per specimen counting its cells, no duplicate alert, final",
-            "probabilities equal to the failure-free run. Exits 0 only when all hold."
+            "A synthetic scanner room goes through the pipeline twice: once without "
+                    + "faults, then while, at seeded points, a task fails, the job stops with a "
+                    + "savepoint and restores, the broker restarts and the classified sink "
+                    + "stalls. Everything is then read back read_committed and checked: each "
+                    + "cell exactly once, one report per specimen counting its cells, no "
+                    + "duplicate alert, final probabilities equal to the failure-free run. "
+                    + "Exits 0 only when all hold."
         })
 final class FaultsCommand implements Callable<Integer> {
     @Option(names = "--specimens", defaultValue = "50", description = "Default: ${DEFAULT-VALUE}.")

@@ -23,11 +23,12 @@ import picocli.CommandLine.Option;
         description = {
             "Fits a cell-type head on labelled embeddings and writes it as one file.",
             "",
-            "Embeddings come from 'bloomstream embed DIR --out X' (X.npy, X.csv, X.json). Labels",
-            "come from X.csv (the folder's own labels) or from --labels: a CSV with a header, a",
-            "'label' column and a key column, 'cell_id' or 'path', matched against X.csv (an",
-            "optional 'group' column is kept as provenance). The head records its classes, the",
-            "embedding model id and dims; the pipeline refuses it for another embedder.",
+            "Embeddings come from 'bloomstream embed DIR --out X' (X.npy, X.csv, "
+                    + "X.json). Labels come from X.csv (the folder's own labels) or from "
+                    + "--labels: a CSV with a header, a 'label' column and a key column, "
+                    + "'cell_id' or 'path', matched against X.csv (an optional 'group' column "
+                    + "is kept as provenance). The head records its classes, the embedding "
+                    + "model id and dims; the pipeline refuses it for another embedder.",
             "",
             "  knn     majority vote of the k nearest, by --metric: cosine (default) or",
             "          euclidean (scikit-learn's default kNN, as in DinoBloom's evaluation)",

@@ -15,11 +15,12 @@ import picocli.CommandLine.Option;
         description = {
             "Refits the shipped fixture cell-type head on synthetic cells.",
             "",
-            "Runs synthetic crops through the pipeline's own decode/resize/embed path and fits",
-            "the head the demo serves (a linear probe, with the code of fit-head) next to the",
-            "fixture embedder. Run it after changing the fixture ViT or the synthetic renderer",
-            "(ServedHeadUpToDateTest fails while the committed head is stale); the MIL fixture",
-            "is rebuilt by models/make_mil_fixture.sh."
+            "Runs synthetic crops through the pipeline's own decode/resize/embed path "
+                    + "and fits the head the demo serves (a linear probe, with the code of "
+                    + "fit-head) next to the fixture embedder. Run it after changing the "
+                    + "fixture ViT or the synthetic renderer (ServedHeadUpToDateTest fails "
+                    + "while the committed head is stale); the MIL fixture is rebuilt by "
+                    + "models/make_mil_fixture.sh."
         })
 final class FixturesCommand implements Callable<Integer> {
     @Option(

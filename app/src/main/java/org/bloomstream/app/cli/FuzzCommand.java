@@ -16,9 +16,11 @@ import picocli.CommandLine.Option;
         name = "fuzz",
         mixinStandardHelpOptions = true,
         description = {
-            "Feeds seeded random and mutated crops and Avro records into cells.raw of an",
-            "embedded broker with the ingest gate and the Flink job, and accounts for every",
-            "record as classified or dead-lettered. The last line is",
+            "Feeds seeded random and mutated crops and Avro records into cells.raw of "
+                    + "an embedded broker with the ingest gate and the Flink job, and accounts "
+                    + "for every record as classified or dead-lettered.",
+            "",
+            "The last line is",
             "  fuzz: seed S, N records: A accepted, D dead (REASON: n, ...), C crashes",
             "Exits 0 only with zero crashes and every record accounted for exactly once."
         })

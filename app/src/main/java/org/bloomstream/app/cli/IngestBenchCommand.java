@@ -18,9 +18,10 @@ import picocli.CommandLine.Option;
         description = {
             "Measures producer and producer+gate throughput on loopback, in crops/s and MB/s.",
             "",
-            "Starts an embedded KRaft broker and the gate (exactly_once_v2) in this JVM and",
-            "sends synthetic-cell JPEGs of each size; 'prod+gate' counts until the last crop",
-            "is committed on cells.accepted. Everything shares this machine's cores."
+            "Starts an embedded KRaft broker and the gate (exactly_once_v2) in this "
+                    + "JVM and sends synthetic-cell JPEGs of each size; 'prod+gate' counts "
+                    + "until the last crop is committed on cells.accepted. Everything shares "
+                    + "this machine's cores."
         })
 final class IngestBenchCommand implements Callable<Integer> {
     @Option(

@@ -21,10 +21,11 @@ import picocli.CommandLine.Parameters;
         description = {
             "Replays a folder or data set at a given rate, for load tests.",
             "",
-            "DIR is a folder with labels.csv (path,label[,group]; one specimen per group) or",
-            "a folder tree in which every folder holding crops is one specimen (the AML",
-            "layout <label>/<patient>/image_<n>.tif included). Each pass is tagged into the",
-            "ids so that repeated runs are not deduped by the gate. Run the gate separately."
+            "DIR is a folder with labels.csv (path,label[,group]; one specimen per "
+                    + "group) or a folder tree in which every folder holding crops is one "
+                    + "specimen (the AML layout <label>/<patient>/image_<n>.tif included). Each "
+                    + "pass is tagged into the ids so that repeated runs are not deduped by the "
+                    + "gate. Run the gate separately."
         })
 final class ReplayCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "The folder or data set.")

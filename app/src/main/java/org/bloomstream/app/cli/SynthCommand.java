@@ -25,11 +25,11 @@ import picocli.CommandLine.Parameters;
         description = {
             "Writes synthetic specimens to disk in the published AML layout.",
             "",
-            "DIR/<subtype>/<specimen>/image_<n>.jpg (subtype folders as in AML_Hehr:",
-            "CBFB_MYH11, NPM1, PML_RARA, RUNX1_RUNX1T1, control), DIR/metadata.csv",
-            "(patient_id,bag_label) and DIR/cells.csv (path,cell_kind: the drawn type of every",
-            "crop). Feed it to `embed` and models/train_mil.py to train a MIL model; use a",
-            "seed the demo does not use (the demo uses 42)."
+            "DIR/<subtype>/<specimen>/image_<n>.jpg (subtype folders as in AML_Hehr: "
+                    + "CBFB_MYH11, NPM1, PML_RARA, RUNX1_RUNX1T1, control), DIR/metadata.csv "
+                    + "(patient_id,bag_label) and DIR/cells.csv (path,cell_kind: the drawn type "
+                    + "of every crop). Feed it to `embed` and models/train_mil.py to train a "
+                    + "MIL model; use a seed the demo does not use (the demo uses 42)."
         })
 final class SynthCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Output folder (created).")

@@ -246,6 +246,22 @@ final class HeadlessChromium implements AutoCloseable {
         return r.path("result").path("value");
     }
 
+    /**
+     * Lays the page out as in a window {@code width} x {@code height} CSS pixels wide (device scale
+     * 1), and waits for two animation frames so that what is measured next is what is drawn.
+     */
+    void resize(int width, int height) throws Exception {
+        ObjectNode p = JSON.createObjectNode();
+        p.put("width", width);
+        p.put("height", height);
+        p.put("deviceScaleFactor", 1);
+        p.put("mobile", false);
+        call("Emulation.setDeviceMetricsOverride", p);
+        evaluate(
+                "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() =>"
+                        + " r(true))))");
+    }
+
     /** A PNG of the whole page, not only the window. */
     void screenshot(Path file) throws Exception {
         ObjectNode p = JSON.createObjectNode();

@@ -29,8 +29,10 @@ import picocli.CommandLine;
  * The lab's live page in a real browser (headless Chromium) during {@code bloomstream demo}: the
  * demo prints the page's address, the page shows the demo's specimens while they are open (progress
  * below 100%), and at the end every specimen reported, with its progress, differential, subtype
- * probabilities, call and thumbnails of its most attended cells, and the alert feed. Screenshots go
- * to {@code target/live-page-running.png} and {@code target/live-page.png}.
+ * probabilities, call and thumbnails of its most attended cells, and the alert feed. Every bar
+ * draws its value: the fill's rendered width over its track's is the value within 2%, measured at
+ * 1280 and 1920 px wide. Screenshots go to {@code target/live-page-running.png}, {@code
+ * target/live-page-1280.png}, {@code target/live-page-1920.png} and {@code target/live-page.png}.
  *
  * <p>Without a Chromium the test is skipped with a message, unless {@code
  * BLOOMSTREAM_REQUIRE_BROWSER=1} (set by {@code .ci/run}), when it fails: CI cannot skip it
@@ -69,6 +71,93 @@ class LivePageBrowserTest {
               alerts: [...document.querySelectorAll('#alerts li')].map(li => li.dataset.alertId)
             })
             """;
+
+    /** The window sizes the finished page is measured and photographed at (width, height). */
+    private static final int[][] SIZES = {{1280, 800}, {1920, 1080}};
+
+    /**
+     * Every bar on the page as drawn: its track's and fill's rendered boxes, and the value it
+     * stands for, read from the data the page keeps next to it (not from the fill's style): a
+     * differential bar is its count over the specimen's counted cells, a probability bar its p, a
+     * progress bar the specimen's progress. {@code text} is the percentage printed beside it.
+     */
+    private static final String DRAWN =
+            """
+            JSON.stringify([...document.querySelectorAll('article.specimen')].flatMap(a => {
+              const box = e => { const r = e ? e.getBoundingClientRect() : null;
+                  return r ? {w: r.width, h: r.height} : {w: 0, h: 0}; };
+              const out = [];
+              if (a.dataset.progress !== '') {
+                out.push({specimen: a.dataset.specimenId, kind: 'progress', label: 'progress',
+                    value: Number(a.dataset.progress), text: null,
+                    track: box(a.querySelector('.progress')),
+                    fill: box(a.querySelector('.progress .bar'))});
+              }
+              const diff = [...a.querySelectorAll('ul.differential li')];
+              const total = diff.reduce((t, li) => t + Number(li.dataset.count), 0);
+              for (const li of diff) {
+                out.push({specimen: a.dataset.specimenId, kind: 'differential',
+                    label: li.dataset.type, value: total ? Number(li.dataset.count) / total : 0,
+                    text: li.querySelector('.value').textContent,
+                    track: box(li.querySelector('.track')), fill: box(li.querySelector('.fill'))});
+              }
+              for (const li of a.querySelectorAll('ul.probabilities li')) {
+                out.push({specimen: a.dataset.specimenId, kind: 'probability',
+                    label: li.dataset.label, value: Number(li.dataset.p),
+                    text: li.querySelector('.value').textContent,
+                    track: box(li.querySelector('.track')), fill: box(li.querySelector('.fill'))});
+              }
+              return out;
+            }))
+            """;
+
+    /**
+     * For every bar: the fill's rendered width over its track's equals the value within 2%, the
+     * track is wide enough to read and as tall as drawn, and the percentage printed beside it is
+     * the same value.
+     */
+    static void assertBarsDrawTheirValues(JsonNode bars, String where) {
+        assertThat(bars.size()).as("bars on the page at " + where).isPositive();
+        List<String> wrong = new ArrayList<>();
+        for (JsonNode b : bars) {
+            String name =
+                    b.get("specimen").asText()
+                            + " "
+                            + b.get("kind").asText()
+                            + " "
+                            + b.get("label").asText();
+            double value = b.get("value").asDouble();
+            double track = b.at("/track/w").asDouble();
+            double fill = b.at("/fill/w").asDouble();
+            if (track < 40) {
+                wrong.add(name + ": its track is " + track + " px wide");
+                continue;
+            }
+            double drawn = fill / track;
+            if (Math.abs(drawn - value) > 0.02) {
+                wrong.add(
+                        String.format(
+                                java.util.Locale.ROOT,
+                                "%s: value %.3f but the fill draws %.3f (%.1f of %.1f px)",
+                                name,
+                                value,
+                                drawn,
+                                fill,
+                                track));
+            }
+            if (value > 0.02 && b.at("/fill/h").asDouble() < b.at("/track/h").asDouble() - 0.5) {
+                wrong.add(name + ": the fill is not as tall as its track: " + b);
+            }
+            if (b.hasNonNull("text")) {
+                String text = b.get("text").asText();
+                double printed = Double.parseDouble(text.replace("%", "")) / 100;
+                if (!text.endsWith("%") || Math.abs(printed - value) > 0.005) {
+                    wrong.add(name + ": value " + value + " but the text beside it says " + text);
+                }
+            }
+        }
+        assertThat(wrong).as("bars that do not draw their value at " + where).isEmpty();
+    }
 
     static boolean browserRequired() {
         return "1".equals(System.getenv(HeadlessChromium.REQUIRE_ENV))
@@ -147,6 +236,15 @@ class LivePageBrowserTest {
                                         s -> complete(s, ids),
                                         "every specimen reported, with thumbnails loaded",
                                         last);
+                                // What is drawn, at the two widths a lab screen has.
+                                for (int[] size : SIZES) {
+                                    browser.resize(size[0], size[1]);
+                                    browser.screenshot(
+                                            Path.of("target", "live-page-" + size[0] + ".png"));
+                                    assertBarsDrawTheirValues(
+                                            JSON.readTree(browser.evaluate(DRAWN).asText()),
+                                            size[0] + " px wide");
+                                }
                             } catch (Throwable t) {
                                 hookFailure.compareAndSet(null, t);
                             } finally {

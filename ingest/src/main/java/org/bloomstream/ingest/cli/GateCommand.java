@@ -17,9 +17,10 @@ import picocli.CommandLine.Option;
         name = "gate",
         mixinStandardHelpOptions = true,
         description = {
-            "Runs the ingest gate: cells.raw -> cells.accepted | cells.dead (Kafka Streams,",
-            "exactly_once_v2, dedupe by cell id). Prints what it processed every few seconds",
-            "until stopped with Ctrl-C."
+            "Runs the ingest gate: cells.raw -> cells.accepted | cells.dead (Kafka "
+                    + "Streams, exactly_once_v2, dedupe by cell id).",
+            "",
+            "Prints what it processed every few seconds until stopped with Ctrl-C."
         })
 public final class GateCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;

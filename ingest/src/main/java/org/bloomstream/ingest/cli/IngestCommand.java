@@ -13,10 +13,11 @@ import picocli.CommandLine.Command;
         description = {
             "Scanner feeds into cells.raw, the ingest gate, and the ingest benchmark.",
             "",
-            "The feeds (watch, serve, replay) only produce to cells.raw and scans.events; the",
-            "gate (a Kafka Streams app, exactly-once) turns cells.raw into cells.accepted and",
-            "cells.dead. Run the gate once per cluster with `ingest gate` (more instances share",
-            "the work), or inside a feed's JVM with --with-gate. The topics must exist."
+            "The feeds (watch, serve, replay) only produce to cells.raw and "
+                    + "scans.events; the gate (a Kafka Streams app, exactly-once) turns "
+                    + "cells.raw into cells.accepted and cells.dead. Run the gate once per "
+                    + "cluster with `ingest gate` (more instances share the work), or inside a "
+                    + "feed's JVM with --with-gate. The topics must exist."
         },
         subcommands = {GateCommand.class, WatchCommand.class, ServeCommand.class})
 public class IngestCommand implements Runnable {

@@ -26,6 +26,8 @@ public final class IngestMain implements Runnable {
     /** The command line with its error handling: bad input is one line on stderr and exit 2. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new IngestMain());
+        // Help wraps at the terminal's width (80 columns when there is none).
+        cli.setUsageHelpAutoWidth(true);
         cli.setExecutionExceptionHandler(
                 (ex, cmd, parsed) -> {
                     if (ex instanceof IllegalArgumentException

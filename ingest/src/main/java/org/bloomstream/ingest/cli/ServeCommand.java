@@ -22,11 +22,12 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the HTTP feed for scanners that push crops.",
             "",
-            "POST /v1/crops (image body + X-Specimen-Id, X-Scan-Id, X-Cell-Id, ... headers,",
-            "or multipart/form-data), POST /v1/scans/started|finished, GET /healthz,",
-            "GET /readyz, GET /metrics. With --live-port, the lab's live page on a port of its own.",
-            "Requests carry `Authorization: Bearer <token>`. 202 once Kafka has the crop;",
-            "429 with Retry-After when the producer buffer is full; 413 over the limits."
+            "POST /v1/crops (image body + X-Specimen-Id, X-Scan-Id, X-Cell-Id, ... headers,"
+                    + " or multipart/form-data), POST /v1/scans/started|finished, GET /healthz,"
+                    + " GET /readyz, GET /metrics. With --live-port, the lab's live page on a port"
+                    + " of its own. Requests carry `Authorization: Bearer <token>`. 202 once Kafka"
+                    + " has the crop; 429 with Retry-After when the producer buffer is full; 413"
+                    + " over the limits; 400 with the reason for ids that break the rules."
         })
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", required = true, description = "TCP port to listen on.")

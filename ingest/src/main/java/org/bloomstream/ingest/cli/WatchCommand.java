@@ -21,12 +21,12 @@ import picocli.CommandLine.Parameters;
         description = {
             "Watches DIR for scan folders and produces their crops as they appear.",
             "",
-            "Layout: DIR/<scan folder>/<crops>. A scan is complete when its folder holds",
-            "scan.done (optionally containing the crop count) or manifest.csv. Ids: the",
-            "folder name, or specimenId/scanId/scannerId/micronsPerPixel from",
-            "scan.properties. Progress is journalled under --state-dir, so a restarted",
-            "adapter resumes; with the gate's dedupe each crop is accepted exactly once.",
-            "Files are never deleted unless --on-finish DELETE."
+            "Layout: DIR/<scan folder>/<crops>. A scan is complete when its folder "
+                    + "holds scan.done (optionally containing the crop count) or manifest.csv. "
+                    + "Ids: the folder name, or specimenId/scanId/scannerId/micronsPerPixel "
+                    + "from scan.properties. Progress is journalled under --state-dir, so a "
+                    + "restarted adapter resumes; with the gate's dedupe each crop is accepted "
+                    + "exactly once. Files are never deleted unless --on-finish DELETE."
         })
 public final class WatchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "The folder scanners write into.")

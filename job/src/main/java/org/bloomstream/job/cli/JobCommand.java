@@ -18,9 +18,10 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the Flink job against an existing Kafka cluster.",
             "",
-            "The topics must exist. Under `flink run` the job is submitted to that cluster;",
-            "started directly it runs on a local MiniCluster bound to 127.0.0.1 (REST API",
-            "without cancel, submit or CORS wildcard). The ingest gate is not part of the job."
+            "The topics must exist. Under `flink run` the job is submitted to that cluster;"
+                    + " started directly it runs on a local MiniCluster bound to 127.0.0.1 (REST"
+                    + " API without cancel, submit or CORS wildcard). The ingest gate is not part"
+                    + " of the job."
         })
 public final class JobCommand implements Callable<Integer> {
     @Option(

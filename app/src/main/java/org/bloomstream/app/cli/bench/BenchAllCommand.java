@@ -15,11 +15,12 @@ import picocli.CommandLine.Option;
         name = "all",
         mixinStandardHelpOptions = true,
         description = {
-            "Every job benchmark: plumbing ceiling, latency, alert latency, model vs pipeline,",
-            "MIL cost and the demo's memory. Prints a table and writes JSON.",
+            "Runs every job benchmark: plumbing ceiling, latency, alert latency, model vs"
+                    + " pipeline, MIL cost and the demo's memory.",
             "",
-            "Takes about 10 minutes on 2 cores. Run it on an otherwise idle machine; the",
-            "machine and its load average at the start are recorded in the JSON."
+            "Prints a table and writes JSON. Takes about 10 minutes on 2 cores. Run it on"
+                    + " an otherwise idle machine; the machine and its load average at the"
+                    + " start are recorded in the JSON."
         })
 public final class BenchAllCommand implements Callable<Integer> {
     @Option(

@@ -16,14 +16,16 @@ import picocli.CommandLine.Option;
         name = "embed",
         mixinStandardHelpOptions = true,
         description = {
-            "Model throughput: a bare ONNX Runtime session vs the whole pipeline.",
+            "Measures model throughput: a bare ONNX Runtime session vs the whole pipeline.",
             "",
-            "Same model, batch size and CPU threads both ways; prints crops/s for each and",
-            "their ratio. For ViT-S/14 with random weights, export it first:",
-            "  /usr/bin/python3 models/export.py --random-weights --arch vit_s14"
-                    + " --out models/build/vit-s14-random.onnx",
-            "A head for the embedder is fitted on synthetic cells if missing, and an untrained",
-            "MIL model of the right shape is exported with models/train_mil.py."
+            "Same model, batch size and CPU threads both ways; prints crops/s for "
+                    + "each and their ratio. For ViT-S/14 with random weights, export it "
+                    + "first:",
+            "  /usr/bin/python3 models/export.py --random-weights --arch vit_s14 "
+                    + "--out models/build/vit-s14-random.onnx",
+            "A head for the embedder is fitted on synthetic cells if missing, and "
+                    + "an untrained MIL model of the right shape is exported with "
+                    + "models/train_mil.py."
         })
 public final class BenchEmbedCommand implements Callable<Integer> {
     @Mixin EmbedderOptions embedder = new EmbedderOptions();

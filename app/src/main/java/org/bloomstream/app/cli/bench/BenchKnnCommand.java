@@ -13,11 +13,14 @@ import picocli.CommandLine.Option;
         name = "knn",
         mixinStandardHelpOptions = true,
         description = {
-            "kNN typing throughput against a large reference bank (default 100k x 384, the",
-            "size of a lab's DinoBloom-S bank), through the serving path: the ONNX",
-            "MatMul + TopK search the pipeline uses, and the plain-Java search for scale.",
-            "Prints queries/s per micro-batch size and how much of the model stage the kNN",
-            "would take next to an embedder running at --model-crops-per-second."
+            "Measures kNN typing throughput against a large reference bank (default"
+                    + " 100k x 384, the size of a lab's DinoBloom-S bank), through the"
+                    + " serving path: the ONNX MatMul + TopK search the pipeline uses, and"
+                    + " the plain-Java search for scale.",
+            "",
+            "Prints queries/s per micro-batch size and how much of the model stage "
+                    + "the kNN would take next to an embedder running at "
+                    + "--model-crops-per-second."
         })
 public final class BenchKnnCommand implements Callable<Integer> {
     @Option(

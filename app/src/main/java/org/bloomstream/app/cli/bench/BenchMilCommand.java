@@ -18,14 +18,15 @@ import picocli.CommandLine.Option;
         name = "mil",
         mixinStandardHelpOptions = true,
         description = {
-            "Streaming MIL cost: update ns per cell and state bytes per specimen.",
+            "Measures the streaming MIL's cost: update ns per cell, state bytes per specimen.",
             "",
-            "For D = 384/768/1024/1536 and C = 5: the keyed-state update per cell (exact",
-            "pooling, top-k, differential), the serialised state of a 540-cell specimen, and the",
-            "ONNX Runtime cost of the instance part and the bag head (untrained MIL graphs of",
-            "each width, exported once with models/train_mil.py into models/build/). With",
-            "--rocksdb-specimens N, also N open specimens on the RocksDB state backend; run",
-            "it with a bounded heap, e.g. BLOOMSTREAM_JAVA_OPTS=-Xmx1g."
+            "For D = 384/768/1024/1536 and C = 5: the keyed-state update per cell "
+                    + "(exact pooling, top-k, differential), the serialised state of a "
+                    + "540-cell specimen, and the ONNX Runtime cost of the instance part and "
+                    + "the bag head (untrained MIL graphs of each width, exported once with "
+                    + "models/train_mil.py into models/build/). With --rocksdb-specimens N, "
+                    + "also N open specimens on the RocksDB state backend; run it with a "
+                    + "bounded heap, e.g. BLOOMSTREAM_JAVA_OPTS=-Xmx1g."
         })
 public final class BenchMilCommand implements Callable<Integer> {
     @Option(

@@ -11,10 +11,10 @@ import picocli.CommandLine.Option;
         name = "plumbing",
         mixinStandardHelpOptions = true,
         description = {
-            "Crops/s through Kafka, the gate, the Flink job and the classified topic.",
+            "Measures crops/s through Kafka, the gate, the Flink job and the classified topic.",
             "",
-            "20 KB JPEG crops; with no model (--embedders none) and the tiny fixture, at the",
-            "given parallelisms."
+            "20 KB JPEG crops; with no model (--embedders none) and the tiny "
+                    + "fixture, at the given parallelisms."
         })
 public final class BenchPlumbingCommand implements Callable<Integer> {
     @Option(

@@ -15,12 +15,15 @@ import picocli.CommandLine.Option;
         name = "soak",
         mixinStandardHelpOptions = true,
         description = {
-            "Feeds the embedded pipeline (tiny fixture, parallelism 2) at a steady rate for a",
-            "long time and samples live heap, checkpointed state size and consumer lag.",
+            "Feeds the embedded pipeline (tiny fixture, parallelism 2) at a steady "
+                    + "rate for a long time and samples live heap, checkpointed state size "
+                    + "and consumer lag.",
+            "",
             "Prints every sample and a summary; exits 1 when any of them keeps growing.",
             "",
-            "Without --rate it first measures the plumbing ceiling (tiny, parallelism 2)",
-            "and soaks at --load of it. On demand only: not part of mvn verify."
+            "Without --rate it first measures the plumbing ceiling (tiny, "
+                    + "parallelism 2) and soaks at --load of it. On demand only: not part of "
+                    + "mvn verify."
         })
 public final class BenchSoakCommand implements Callable<Integer> {
     @Option(

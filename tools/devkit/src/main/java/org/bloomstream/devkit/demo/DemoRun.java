@@ -199,7 +199,9 @@ public final class DemoRun {
                         sent != null
                                 && s.classified() + s.deadCrops() >= sent.cropsIn()
                                 && s.reports().size() >= specimens
-                                && s.fhirBundles().size() >= specimens;
+                                && s.fhirBundles().size() >= specimens
+                                // the summary counts alerts: wait for those the reports name
+                                && s.alertsOfReportsArrived();
                 if (done || now - lastPrint > 2_000_000_000L) {
                     lastPrint = now;
                     out.printf(

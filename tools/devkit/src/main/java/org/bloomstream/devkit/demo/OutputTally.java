@@ -157,6 +157,24 @@ public final class OutputTally implements AutoCloseable {
         public long classified() {
             return classifiedIds.size();
         }
+
+        /**
+         * Whether every alert the reports list ({@code alertsRaised}) has arrived: alerts come
+         * through a sink and a transaction of their own, so they may be committed after the report
+         * that names them.
+         */
+        public boolean alertsOfReportsArrived() {
+            Set<String> arrived = new HashSet<>();
+            for (AmlAlert a : alerts) {
+                arrived.add(a.getAlertId());
+            }
+            for (SpecimenReport r : reports.values()) {
+                if (!arrived.containsAll(r.getAlertsRaised())) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -70,15 +71,27 @@ class EndToEndTest {
                                         metricsPort));
                 OutputTally tally = new OutputTally(rt.bootstrapServers());
                 FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
+            // The baseline the series must move from: before the first crop, not part way
+            // through (on a busy machine the job may have embedded every crop before 200 of
+            // them are committed, and nothing would move after that).
+            Map<String, Double> early = MetricsScrape.scrape(metricsPort);
             FeedProducer.Sent sent = producer.send(emissions, 0, null);
             assertThat(sent.cropsIn()).isEqualTo(1200);
 
+            Set<String> subtypeSpecimens =
+                    truth.entrySet().stream()
+                            .filter(e -> !e.getValue().isControl())
+                            .map(Map.Entry::getKey)
+                            .collect(Collectors.toSet());
             OutputTally.Snapshot s = tally.snapshot();
-            Map<String, Double> early = null;
             long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+            // Poll on every output asserted below: the alerts, reports and FHIR bundles come
+            // through sinks (and transactions) of their own, so one can lag behind another.
             while (s.classified() + s.deadCrops() < 1200
                     || s.reports().size() < 10
-                    || s.fhirBundles().size() < 10) {
+                    || s.fhirBundles().size() < 10
+                    || !s.alertsOfReportsArrived()
+                    || !alertedSpecimens(s).containsAll(subtypeSpecimens)) {
                 assertThat(System.nanoTime())
                         .as(
                                 "pipeline did not finish in time: "
@@ -92,9 +105,6 @@ class EndToEndTest {
                 rt.checkJobAlive();
                 Thread.sleep(200);
                 s = tally.snapshot();
-                if (early == null && s.classified() >= 200) {
-                    early = MetricsScrape.scrape(metricsPort);
-                }
             }
             // A duplicate could only come from a transaction still open when the counts were
             // reached. Two more completed checkpoints commit every such transaction (three on the
@@ -138,12 +148,24 @@ class EndToEndTest {
             }
 
             // The Prometheus endpoint shows the pipeline's key series, and they moved. The
-            // reporter refreshes every second: poll until it shows every embedded cell.
+            // reporter refreshes every second and each operator's counters on their own: poll
+            // until every count asserted below is what the topics say (or 30 s have passed).
+            OutputTally.Snapshot outputs = s;
+            Predicate<Map<String, Double>> counted =
+                    m ->
+                            MetricsScrape.sum(m, "cellsEmbedded") == goodIds.size()
+                                    && MetricsScrape.sum(m, "cellsTyped") == goodIds.size()
+                                    && MetricsScrape.sum(m, "unknownCells")
+                                            == outputs.cellTypes()
+                                                    .getOrDefault(CellTypeHead.UNKNOWN, 0L)
+                                    && MetricsScrape.sum(m, "reports") >= truth.size()
+                                    && MetricsScrape.sum(m, "subtype_alerts")
+                                            == outputs.alerts().size()
+                                    && MetricsScrape.sum(m, "reason_deadLetters")
+                                            == jobDeadLetters(outputs);
             Map<String, Double> late = MetricsScrape.scrape(metricsPort);
             long metricsDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while ((MetricsScrape.sum(late, "cellsEmbedded") < goodIds.size()
-                            || MetricsScrape.sum(late, "reports") < truth.size())
-                    && System.nanoTime() < metricsDeadline) {
+            while (!counted.test(late) && System.nanoTime() < metricsDeadline) {
                 Thread.sleep(200);
                 late = MetricsScrape.scrape(metricsPort);
             }
@@ -183,11 +205,7 @@ class EndToEndTest {
                                     .count())
                     .isGreaterThanOrEqualTo(DeadLetterReason.values().length);
             assertThat(MetricsScrape.sum(late, "reason_deadLetters"))
-                    .isEqualTo(
-                            (double)
-                                    s.deadLetters().stream()
-                                            .filter(d -> !d.getStage().equals("gate"))
-                                            .count());
+                    .isEqualTo((double) jobDeadLetters(s));
 
             // Every report also went out as a FHIR bundle whose DiagnosticReport id derives from
             // the specimen.
@@ -203,11 +221,6 @@ class EndToEndTest {
             for (AmlAlert a : s.alerts()) {
                 firstAlert.putIfAbsent(a.getSpecimenId(), a.getSubtype());
             }
-            Set<String> subtypeSpecimens =
-                    truth.entrySet().stream()
-                            .filter(e -> !e.getValue().isControl())
-                            .map(Map.Entry::getKey)
-                            .collect(Collectors.toSet());
             assertThat(firstAlert.keySet()).isEqualTo(subtypeSpecimens);
             firstAlert.forEach(
                     (specimen, subtype) ->
@@ -215,6 +228,15 @@ class EndToEndTest {
             assertThat(s.alerts().stream().map(AmlAlert::getAlertId).distinct().count())
                     .isEqualTo(s.alerts().size());
         }
+    }
+
+    private static Set<String> alertedSpecimens(OutputTally.Snapshot s) {
+        return s.alerts().stream().map(AmlAlert::getSpecimenId).collect(Collectors.toSet());
+    }
+
+    /** The dead letters the job wrote (the gate's are counted by the ingest service). */
+    private static long jobDeadLetters(OutputTally.Snapshot s) {
+        return s.deadLetters().stream().filter(d -> !d.getStage().equals("gate")).count();
     }
 
     /** Every cell id on the classified topic, read_committed, from the start to the end. */
