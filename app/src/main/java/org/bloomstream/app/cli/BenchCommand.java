@@ -1,5 +1,11 @@
 package org.bloomstream.app.cli;
 
+import org.bloomstream.app.cli.bench.BenchAllCommand;
+import org.bloomstream.app.cli.bench.BenchEmbedCommand;
+import org.bloomstream.app.cli.bench.BenchKnnCommand;
+import org.bloomstream.app.cli.bench.BenchMilCommand;
+import org.bloomstream.app.cli.bench.BenchPlumbingCommand;
+import org.bloomstream.app.cli.bench.BenchSoakCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -14,12 +20,12 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print their figures; run them on an otherwise idle machine.",
         subcommands = {
-            BenchCommand.All.class,
-            BenchCommand.Plumbing.class,
-            BenchCommand.Embed.class,
-            BenchCommand.Knn.class,
-            BenchCommand.Mil.class,
-            BenchCommand.Soak.class
+            BenchAllCommand.class,
+            BenchPlumbingCommand.class,
+            BenchEmbedCommand.class,
+            BenchKnnCommand.class,
+            BenchMilCommand.class,
+            BenchSoakCommand.class
         })
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
