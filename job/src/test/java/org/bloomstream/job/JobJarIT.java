@@ -301,10 +301,18 @@ class JobJarIT {
     private static URLClassLoader flinkImageClassLoader() throws IOException {
         List<URL> urls = new ArrayList<>();
         urls.add(JAR.toUri().toURL());
+        for (Path p : flinkDistJars(LIB)) {
+            urls.add(p.toUri().toURL());
+        }
+        return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+    }
+
+    /** The jars of {@code lib} that the official image's /opt/flink/lib has. */
+    static List<Path> flinkDistJars(Path lib) throws IOException {
         List<Path> dist;
-        try (Stream<Path> lib = Files.list(LIB)) {
+        try (Stream<Path> jars = Files.list(lib)) {
             dist =
-                    lib.filter(
+                    jars.filter(
                                     p -> {
                                         String n = p.getFileName().toString();
                                         return FLINK_DIST_PREFIXES.stream().anyMatch(n::startsWith)
@@ -315,10 +323,7 @@ class JobJarIT {
                             .toList();
         }
         assertThat(dist).anyMatch(p -> p.getFileName().toString().startsWith("flink-runtime-"));
-        for (Path p : dist) {
-            urls.add(p.toUri().toURL());
-        }
-        return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+        return dist;
     }
 
     interface Body<T> {
