@@ -7,9 +7,9 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.bloomstream.schemas.avro.DeadLetterReason;
 
 /**
@@ -22,12 +22,6 @@ import org.bloomstream.schemas.avro.DeadLetterReason;
  * colour of an empty smear background).
  */
 public final class CropImageDecoder {
-    static {
-        // Registers the TwelveMonkeys readers that are on the classpath (idempotent).
-        ImageIO.scanForPlugins();
-        ImageIO.setUseCache(false);
-    }
-
     private final ImageLimits limits;
 
     public CropImageDecoder(ImageLimits limits) {
@@ -44,8 +38,8 @@ public final class CropImageDecoder {
                     "image is " + bytes.length + " bytes, limit " + limits.maxBytes());
         }
         try (ImageInputStream in =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+                new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageReaders.forInput(in); // no JVM-wide registry
             if (!readers.hasNext()) {
                 throw new CropRejectedException(
                         DeadLetterReason.UNDECODABLE_IMAGE, "not a known image format");
