@@ -12,6 +12,7 @@ import javax.imageio.spi.IIORegistry;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.spi.ServiceRegistry;
 import javax.imageio.stream.ImageInputStream;
+import org.bloomstream.inference.jvm.JvmWideInit;
 
 /**
  * The image readers {@link CropImageDecoder} uses, found without registering anything JVM-wide.
@@ -76,25 +77,24 @@ final class ImageReaders {
     }
 
     private static ServiceRegistry readers() {
+        // ImageIO's first use (if this is it) creates the AppContext and the default registry:
+        // with the system loader as context loader and nothing of this job on the stack. No file
+        // cache, as before.
+        JvmWideInit.callStatic(
+                ClassLoader.getSystemClassLoader(),
+                ImageIO.class,
+                "setUseCache",
+                boolean.class,
+                false);
         List<ImageReaderSpi> builtIn = new ArrayList<>();
-        Thread thread = Thread.currentThread();
-        ClassLoader context = thread.getContextClassLoader();
-        thread.setContextClassLoader(ClassLoader.getSystemClassLoader());
-        try {
-            // ImageIO's first use (if this is it) creates the AppContext and the default registry
-            // under the system loader; no file cache, as before.
-            ImageIO.setUseCache(false);
-            IIORegistry.getDefaultInstance()
-                    .getServiceProviders(ImageReaderSpi.class, false)
-                    .forEachRemaining(
-                            spi -> {
-                                if (spi.getClass().getClassLoader() == null) { // the JDK's own
-                                    builtIn.add(spi);
-                                }
-                            });
-        } finally {
-            thread.setContextClassLoader(context);
-        }
+        IIORegistry.getDefaultInstance()
+                .getServiceProviders(ImageReaderSpi.class, false)
+                .forEachRemaining(
+                        spi -> {
+                            if (spi.getClass().getClassLoader() == null) { // the JDK's own
+                                builtIn.add(spi);
+                            }
+                        });
         ServiceRegistry registry =
                 new ServiceRegistry(List.<Class<?>>of(ImageReaderSpi.class).iterator());
         builtIn.forEach(spi -> registry.registerServiceProvider(spi, ImageReaderSpi.class));
