@@ -42,11 +42,11 @@ import org.junit.jupiter.api.Test;
  * the build puts there for the job ({@code job/target/bloomstream-onnxruntime.jar}: ONNX Runtime,
  * DJL, JNA). Each cycle creates the job's loader with Flink's own {@code FlinkUserCodeClassLoaders}
  * and the class-loading options of {@code k8s/flink/flinkdeployment.yaml}, then on a fresh thread
- * (as a task thread, with the job loader as its context loader) decodes real crops of each format
- * and embeds them as one batch with the fixture model, closes everything, closes the loader and
- * drops it. Then: the loader must be garbage collected, metaspace after GC must stay within 10% of
- * its level after the second cycle, and ONNX Runtime's native library must be mapped once, not once
- * per job.
+ * (as a task thread, with the job loader as its context loader) runs the fixture MIL model once,
+ * decodes real crops of each format and embeds them as one batch with the fixture model, closes
+ * everything, closes the loader and drops it. Then: the loader must be garbage collected, metaspace
+ * after GC must stay within 10% of its level after the second cycle, and ONNX Runtime's native
+ * library must be mapped once, not once per job.
  *
  * <p>Runs in its own JVM (failsafe {@code reuseForks=false}), so nothing another test loaded skews
  * the numbers.
@@ -57,6 +57,7 @@ class SessionClusterLeakIT {
     private static final Path JAR = HOME.resolve("job/target/bloomstream-job.jar");
     private static final Path FLINK_LIB = HOME.resolve("job/target/flink-lib");
     private static final Path MODEL = HOME.resolve("models/fixtures/vit-tiny.onnx");
+    private static final Path MIL = HOME.resolve("models/fixtures/mil-vit-tiny.json");
     private static final Path DATA = HOME.resolve("../shared/data").normalize();
     private static final int CYCLES = 10;
 
@@ -163,6 +164,18 @@ class SessionClusterLeakIT {
                         .getConstructor(limits)
                         .newInstance(limits.getField("DEFAULT").get(null));
         Method decode = decoderClass.getMethod("decode", byte[].class);
+
+        // Flink opens a chain from its tail: the MIL model may be the first to start ONNX Runtime.
+        Class<?> onnxMil = job.loadClass("org.bloomstream.aggregation.mil.OnnxMilModel");
+        Object mil = onnxMil.getMethod("load", Path.class).invoke(null, MIL);
+        Object milRuntime = onnxMil.getMethod("open").invoke(mil);
+        Class<?> runtime = job.loadClass("org.bloomstream.aggregation.mil.MilModel$Runtime");
+        float[] attention =
+                (float[])
+                        runtime.getMethod("attention", float[].class)
+                                .invoke(milRuntime, new float[64]);
+        runtime.getMethod("close").invoke(milRuntime);
+        assertThat(attention).isNotEmpty();
 
         Class<?> exec = job.loadClass("org.bloomstream.inference.model.ExecutionConfig");
         Class<?> onnx = job.loadClass("org.bloomstream.inference.model.OnnxEmbedder");
