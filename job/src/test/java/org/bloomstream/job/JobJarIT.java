@@ -21,18 +21,23 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checks {@code job/target/bloomstream-job.jar}, the jar that docker/Dockerfile.job puts into
- * {@code /opt/flink/usrlib}, after {@code mvn package} built it (failsafe, integration-test phase).
+ * {@code /opt/flink/usrlib}, and {@code job/target/bloomstream-onnxruntime.jar}, which it puts into
+ * {@code /opt/flink/lib}, after {@code mvn package} built them (failsafe, integration-test phase).
  *
- * <p>The class-loading tests run the jar on a classpath made like the official Flink image's {@code
+ * <p>The class-loading tests run the jar on a classpath made like the job image's {@code
  * /opt/flink/lib}: Flink's runtime and its own dependencies plus the log4j/slf4j jars, taken from
- * {@code job/target/flink-lib} (this module's provided and test dependencies), with the platform
- * class loader as parent. A class the job needs but the shaded jar left out fails here, not on a
- * cluster.
+ * {@code job/target/flink-lib} (this module's provided and test dependencies), and ONNX Runtime
+ * with DJL from bloomstream-onnxruntime.jar, with the platform class loader as parent. A class the
+ * job needs but neither jar has fails here, not on a cluster. SessionClusterLeakIT runs the same
+ * split with Flink's own class loaders, ten jobs in a row.
  */
 class JobJarIT {
     private static final Path HOME = Path.of(System.getProperty("bloomstream.home", ".."));
     private static final Path JAR = HOME.resolve("job/target/bloomstream-job.jar");
     private static final Path LIB = HOME.resolve("job/target/flink-lib");
+
+    /** ONNX Runtime, DJL and JNA, for the image's /opt/flink/lib. */
+    static final Path ORT_LIB_JAR = HOME.resolve("job/target/bloomstream-onnxruntime.jar");
 
     /** What /opt/flink/lib of the official image provides (flink-dist and its neighbours). */
     private static final List<String> FLINK_DIST_PREFIXES =
@@ -82,7 +87,7 @@ class JobJarIT {
     }
 
     @Test
-    void carriesTheJobConnectorsAndOnnxRuntime() {
+    void carriesTheJobConnectorsAndImageCodecs() {
         assertThat(entries)
                 .contains(
                         "org/bloomstream/job/cli/FlinkJobMain.class",
@@ -95,12 +100,51 @@ class JobJarIT {
                         "org/apache/flink/formats/avro/AvroSerializationSchema.class",
                         "org/apache/kafka/clients/producer/KafkaProducer.class",
                         "org/apache/avro/Schema.class",
-                        "ai/djl/engine/Engine.class",
+                        "com/twelvemonkeys/imageio/plugins/jpeg/JPEGImageReader.class",
+                        "picocli/CommandLine.class",
+                        "META-INF/services/javax.imageio.spi.ImageReaderSpi");
+    }
+
+    /**
+     * ONNX Runtime's environment, shutdown hook and native library, and JNA's, are JVM-wide: from a
+     * job's class loader they keep every job in metaspace (issue 17). They are in the lib jar.
+     */
+    @Test
+    void leavesOnnxRuntimeDjlAndJnaToFlinksLib() throws IOException {
+        for (String prefix : List.of("ai/onnxruntime/", "ai/djl/", "com/sun/jna/")) {
+            assertThat(entries.stream().filter(e -> e.startsWith(prefix)).findFirst())
+                    .as("job jar entries under %s", prefix)
+                    .isEmpty();
+        }
+        assertThat(entries).doesNotContain("META-INF/services/ai.djl.engine.EngineProvider");
+        assertThat(ORT_LIB_JAR).as("built by mvn package").isRegularFile();
+        Set<String> lib;
+        try (JarFile jar = new JarFile(ORT_LIB_JAR.toFile())) {
+            lib = jar.stream().map(e -> e.getName()).collect(Collectors.toSet());
+        }
+        assertThat(lib)
+                .contains(
                         "ai/onnxruntime/OrtSession.class",
                         "ai/onnxruntime/native/linux-x64/libonnxruntime.so",
-                        "picocli/CommandLine.class",
-                        "META-INF/services/ai.djl.engine.EngineProvider",
-                        "META-INF/services/javax.imageio.spi.ImageReaderSpi");
+                        "ai/djl/engine/Engine.class",
+                        "ai/djl/onnxruntime/engine/OrtEngineProvider.class",
+                        "com/sun/jna/Native.class",
+                        "com/sun/jna/linux-x86-64/libjnidispatch.so",
+                        "com/google/gson/Gson.class",
+                        "META-INF/services/ai.djl.engine.EngineProvider");
+        for (String prefix :
+                List.of(
+                        "ai/onnxruntime/native/osx-",
+                        "ai/onnxruntime/native/win-",
+                        "com/sun/jna/darwin",
+                        "com/sun/jna/win32-",
+                        "org/bloomstream/",
+                        "org/apache/flink/",
+                        "org/slf4j/")) {
+            assertThat(lib.stream().filter(e -> e.startsWith(prefix)).findFirst())
+                    .as("lib jar entries under %s", prefix)
+                    .isEmpty();
+        }
     }
 
     @Test
@@ -120,8 +164,6 @@ class JobJarIT {
                         "org/apache/kafka/streams/", // the ingest gate, not the job
                         "org/rocksdb/",
                         "scala/",
-                        "ai/onnxruntime/native/osx-",
-                        "ai/onnxruntime/native/win-",
                         "bloomstream-log4j2.xml");
         for (String prefix : forbidden) {
             assertThat(entries.stream().filter(e -> e.startsWith(prefix)).findFirst())
@@ -132,7 +174,7 @@ class JobJarIT {
 
     @Test
     void djlFindsTheOnnxRuntimeEngineThroughTheMergedServiceFile() throws Exception {
-        try (JarFile jar = new JarFile(JAR.toFile())) {
+        try (JarFile jar = new JarFile(ORT_LIB_JAR.toFile())) {
             String services =
                     new String(
                             jar.getInputStream(
@@ -175,7 +217,7 @@ class JobJarIT {
     }
 
     @Test
-    void embedsABatchWithTheShadedOnnxRuntime() throws Exception {
+    void embedsABatchWithOnnxRuntimeFromFlinksLib() throws Exception {
         Path model = HOME.resolve("models/fixtures/vit-tiny.onnx").toAbsolutePath();
         try (URLClassLoader loader = flinkImageClassLoader()) {
             float[][] out =
@@ -191,6 +233,12 @@ class JobJarIT {
                                                 "org.bloomstream.inference.model.OnnxEmbedder");
                                 assertThat(onnx.getProtectionDomain().getCodeSource().getLocation())
                                         .isEqualTo(JAR.toUri().toURL());
+                                assertThat(
+                                                loader.loadClass("ai.onnxruntime.OrtSession")
+                                                        .getProtectionDomain()
+                                                        .getCodeSource()
+                                                        .getLocation())
+                                        .isEqualTo(ORT_LIB_JAR.toUri().toURL());
                                 Object embedder =
                                         onnx.getMethod("open", Path.class, exec)
                                                 .invoke(null, model, cfg);
@@ -297,14 +345,23 @@ class JobJarIT {
         return (String) main.getMethod("plan", envClass, String[].class).invoke(null, env, args);
     }
 
-    /** The job jar first, then what the Flink image's lib holds; nothing from this JVM's path. */
+    /** The job jar first, then what the job image's lib holds; nothing from this JVM's path. */
     private static URLClassLoader flinkImageClassLoader() throws IOException {
         List<URL> urls = new ArrayList<>();
         urls.add(JAR.toUri().toURL());
+        for (Path p : flinkDistJars(LIB)) {
+            urls.add(p.toUri().toURL());
+        }
+        urls.add(ORT_LIB_JAR.toUri().toURL());
+        return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+    }
+
+    /** The jars of {@code lib} that the official image's /opt/flink/lib has. */
+    static List<Path> flinkDistJars(Path lib) throws IOException {
         List<Path> dist;
-        try (Stream<Path> lib = Files.list(LIB)) {
+        try (Stream<Path> jars = Files.list(lib)) {
             dist =
-                    lib.filter(
+                    jars.filter(
                                     p -> {
                                         String n = p.getFileName().toString();
                                         return FLINK_DIST_PREFIXES.stream().anyMatch(n::startsWith)
@@ -315,10 +372,7 @@ class JobJarIT {
                             .toList();
         }
         assertThat(dist).anyMatch(p -> p.getFileName().toString().startsWith("flink-runtime-"));
-        for (Path p : dist) {
-            urls.add(p.toUri().toURL());
-        }
-        return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+        return dist;
     }
 
     interface Body<T> {

@@ -124,10 +124,11 @@ public final class OnnxMilModel implements MilModel {
     /**
      * The process's one ONNX Runtime environment. DJL (which serves the embedder) creates it with
      * threading options and fails if anything else created it first, so DJL's engine is started
-     * before the environment is touched here.
+     * before the environment is touched here, by {@link OrtEngineStart}: started from a Flink task
+     * any other way, the JVM-wide environment would keep the job's class loader (issue 17).
      */
     static OrtEnvironment environment() {
-        ai.djl.engine.Engine.getEngine("OnnxRuntime");
+        OrtEngineStart.ensureStarted();
         return OrtEnvironment.getEnvironment();
     }
 

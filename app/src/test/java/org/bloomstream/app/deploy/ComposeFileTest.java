@@ -221,9 +221,13 @@ class ComposeFileTest {
                         "state.backend.type",
                         "execution.checkpointing.dir",
                         "execution.checkpointing.savepoint-dir",
-                        "taskmanager.numberOfTaskSlots")) {
+                        "taskmanager.numberOfTaskSlots",
+                        "classloader.parent-first-patterns.additional")) {
             assertThat(tm.get(shared)).as(shared).isEqualTo(jm.get(shared));
         }
+        // ONNX Runtime and DJL come from /opt/flink/lib (issue 17), parent-first
+        assertThat(tm.get("classloader.parent-first-patterns.additional").split(";"))
+                .contains("ai.onnxruntime.", "ai.djl.");
         // checkpoints go to a volume both JobManager and TaskManagers mount
         for (String dirKey :
                 List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir")) {

@@ -31,6 +31,8 @@ class DockerfilesTest {
                     "ingest/target/bloomstream-ingest.jar",
                     "job/target/bloomstream-job.jar",
                     "job/target/bloomstream-job-gpu.jar",
+                    "job/target/bloomstream-onnxruntime.jar",
+                    "job/target/bloomstream-onnxruntime-gpu.jar",
                     "ingest/target/lib/");
 
     record Instruction(String keyword, String args) {}
@@ -91,6 +93,16 @@ class DockerfilesTest {
         assertThat(DeployFiles.text("docker/Dockerfile.job"))
                 .contains(
                         "COPY --chown=flink:flink job/target/bloomstream-job.jar /opt/flink/usrlib/bloomstream-job.jar");
+        // ONNX Runtime and DJL in Flink's lib/, loaded once per TaskManager (issue 17)
+        assertThat(pom)
+                .contains("<flink.lib.jar.name>bloomstream-onnxruntime</flink.lib.jar.name>")
+                .contains("<flink.lib.jar.name>bloomstream-onnxruntime-gpu</flink.lib.jar.name>");
+        assertThat(DeployFiles.text("docker/Dockerfile.job-gpu"))
+                .contains(
+                        "COPY --chown=flink:flink job/target/bloomstream-onnxruntime-gpu.jar /opt/flink/lib/bloomstream-onnxruntime-gpu.jar");
+        assertThat(DeployFiles.text("docker/Dockerfile.job"))
+                .contains(
+                        "COPY --chown=flink:flink job/target/bloomstream-onnxruntime.jar /opt/flink/lib/bloomstream-onnxruntime.jar");
     }
 
     @ParameterizedTest

@@ -202,6 +202,15 @@ class KubernetesConsistencyTest {
     }
 
     @Test
+    void onnxRuntimeAndDjlLoadParentFirstFromFlinksLib() {
+        // the image puts them into /opt/flink/lib (issue 17; docs/cluster-operators.md)
+        assertThat(flinkConf().get("classloader.parent-first-patterns.additional").split(";"))
+                .contains("ai.onnxruntime.", "ai.djl.");
+        assertThat(DeployFiles.text("docker/Dockerfile.job-gpu"))
+                .contains("/opt/flink/lib/bloomstream-onnxruntime-gpu.jar");
+    }
+
+    @Test
     void checkpointsSavepointsAndHaStateLiveInObjectStorage() {
         Map<String, String> conf = flinkConf();
         for (String key :

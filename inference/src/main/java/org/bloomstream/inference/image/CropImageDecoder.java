@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.bloomstream.schemas.avro.DeadLetterReason;
 
 /**
@@ -40,12 +40,6 @@ import org.bloomstream.schemas.avro.DeadLetterReason;
  * </ul>
  */
 public final class CropImageDecoder {
-    static {
-        // Registers the TwelveMonkeys readers that are on the classpath (idempotent).
-        ImageIO.scanForPlugins();
-        ImageIO.setUseCache(false);
-    }
-
     private final ImageLimits limits;
     private final AlphaPolicy alpha;
 
@@ -85,8 +79,8 @@ public final class CropImageDecoder {
             bytes = JpegFrame.withoutIccProfile(bytes);
         }
         try (ImageInputStream in =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+                new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageReaders.forInput(in); // no JVM-wide registry
             if (!readers.hasNext()) {
                 throw new CropRejectedException(
                         DeadLetterReason.UNDECODABLE_IMAGE, "not a known image format");

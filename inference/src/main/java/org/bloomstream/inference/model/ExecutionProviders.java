@@ -39,9 +39,12 @@ public final class ExecutionProviders {
      * before the embedder (Flink opens a chain from its tail). So DJL's engine is started first,
      * and the environment it made is returned. {@code OnnxMilModel} in the aggregation module does
      * the same (it does not depend on this module).
+     *
+     * <p>It is started by {@link OrtEngineStart}: the environment is JVM-wide, and started from a
+     * Flink task it would keep the job's class loader for good (issue 17).
      */
     public static OrtEnvironment environment() {
-        ai.djl.engine.Engine.getEngine("OnnxRuntime");
+        OrtEngineStart.ensureStarted();
         return OrtEnvironment.getEnvironment();
     }
 

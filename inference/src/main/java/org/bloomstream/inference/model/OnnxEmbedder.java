@@ -76,6 +76,7 @@ public final class OnnxEmbedder implements Embedder {
             throw new IOException("embedder model not found: " + onnx.toAbsolutePath());
         }
         EmbedderManifest manifest = EmbedderManifest.forModel(onnx);
+        ExecutionProviders.environment(); // starts DJL's engine without pinning the job's loader
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         Model model = null;
         try {
