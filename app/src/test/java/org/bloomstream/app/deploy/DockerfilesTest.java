@@ -28,7 +28,7 @@ class DockerfilesTest {
     /** Build outputs the images copy: made by `mvn package` (-Pgpu for the GPU jar). */
     private static final List<String> BUILT =
             List.of(
-                    "ingest/target/bloomstream-ingest.jar",
+                    "ingest/target/bloomstream-ingest-service.jar",
                     "job/target/bloomstream-job.jar",
                     "job/target/bloomstream-job-gpu.jar",
                     "job/target/bloomstream-onnxruntime.jar",

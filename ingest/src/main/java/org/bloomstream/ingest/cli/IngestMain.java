@@ -4,9 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The entry point of the ingest image ({@code bloomstream-ingest.jar}): {@code ingest gate|watch|
- * serve} with exactly the options of {@code ./bloomstream ingest}, so a compose file or a
- * Kubernetes manifest reads the same either way. It carries only the ingest module and its own
+ * The entry point of the ingest image ({@code bloomstream-ingest-service.jar}): {@code ingest
+ * gate|watch| serve} with exactly the options of {@code ./bloomstream ingest}, so a compose file or
+ * a Kubernetes manifest reads the same either way. It carries only the ingest module and its own
  * dependencies: no Flink, no ONNX Runtime, no broker.
  */
 @Command(
