@@ -31,6 +31,7 @@ import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.inference.image.AntialiasedResize;
 import org.bloomstream.inference.image.ImageLimits;
 import org.bloomstream.inference.model.Embedder;
+import org.bloomstream.inference.model.EmbedderFactory;
 import org.bloomstream.inference.model.ExecutionConfig;
 import org.bloomstream.inference.model.OnnxEmbedder;
 import org.bloomstream.inference.types.DecodedCrop;
@@ -452,7 +453,7 @@ public final class GpuBench {
                                 "embed",
                                 TypeInformation.of(EmbeddedCell.class),
                                 new org.bloomstream.inference.batch.MicroBatchEmbedder(
-                                        () -> OnnxEmbedder.open(Path.of(path), exec, true),
+                                        EmbedderFactory.onnx(Path.of(path), exec, true),
                                         new BatchPolicy(
                                                 o.pipelineBatch(),
                                                 Duration.ofMillis(20),
