@@ -2,6 +2,7 @@ package org.bloomstream.app.cli;
 
 import org.bloomstream.app.cli.bench.BenchAllCommand;
 import org.bloomstream.app.cli.bench.BenchEmbedCommand;
+import org.bloomstream.app.cli.bench.BenchGpuCommand;
 import org.bloomstream.app.cli.bench.BenchKnnCommand;
 import org.bloomstream.app.cli.bench.BenchMilCommand;
 import org.bloomstream.app.cli.bench.BenchPlumbingCommand;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Spec;
             BenchAllCommand.class,
             BenchPlumbingCommand.class,
             BenchEmbedCommand.class,
+            BenchGpuCommand.class,
             BenchKnnCommand.class,
             BenchMilCommand.class,
             BenchSoakCommand.class

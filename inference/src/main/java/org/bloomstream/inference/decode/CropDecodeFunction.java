@@ -40,6 +40,7 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
     private final ImageLimits limits;
     private final AlphaPolicy alpha;
     private final String alphaName;
+    private final boolean resizeInGraph;
 
     private transient AvroSerde<CellCrop> serde;
     private transient CropImageDecoder decoder;
@@ -52,6 +53,16 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
     }
 
     public CropDecodeFunction(int imageSize, ImageLimits limits, AlphaPolicy alpha) {
+        this(imageSize, limits, alpha, false);
+    }
+
+    /**
+     * With {@code resizeInGraph} the crop is emitted at its decoded size ({@link DecodedCrop#raw})
+     * for an embedder that resizes in its graph; the CPU then only decodes.
+     */
+    public CropDecodeFunction(
+            int imageSize, ImageLimits limits, AlphaPolicy alpha, boolean resizeInGraph) {
+        this.resizeInGraph = resizeInGraph;
         this.imageSize = imageSize;
         this.limits = limits;
         this.alpha = alpha;
@@ -88,11 +99,19 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
             return;
         }
         byte[] rgb;
+        int width = imageSize;
+        int height = imageSize;
         try {
             byte[] bytes = new byte[crop.getImage().remaining()];
             crop.getImage().duplicate().get(bytes);
             BufferedImage image = decoder.decode(bytes);
-            rgb = AntialiasedResize.resizeToRgb(image, imageSize, imageSize);
+            if (resizeInGraph) {
+                width = image.getWidth();
+                height = image.getHeight();
+                rgb = AntialiasedResize.rgbBytes(image);
+            } else {
+                rgb = AntialiasedResize.resizeToRgb(image, imageSize, imageSize);
+            }
         } catch (CropRejectedException e) {
             dead(ctx, in, e.reason(), e.getMessage(), crop.getCellId(), crop.getSpecimenId());
             return;
@@ -111,7 +130,10 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         meta.sourceOffset = in.offset;
         meta.decodeMicros = (int) ((System.nanoTime() - start) / 1000);
         decoded.inc();
-        out.collect(new DecodedCrop(meta, imageSize, rgb));
+        out.collect(
+                resizeInGraph
+                        ? DecodedCrop.raw(meta, width, height, rgb)
+                        : new DecodedCrop(meta, imageSize, rgb));
     }
 
     static String missingId(CellCrop crop) {

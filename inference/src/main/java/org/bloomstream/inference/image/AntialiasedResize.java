@@ -34,7 +34,7 @@ public final class AntialiasedResize {
      * decoders produce (JPEG: 3-byte BGR; PNG/BMP after conversion: int RGB): {@code getRGB} goes
      * through the colour model pixel by pixel and cost as much as the resize itself.
      */
-    static byte[] rgbBytes(BufferedImage image) {
+    public static byte[] rgbBytes(BufferedImage image) {
         int w = image.getWidth();
         int h = image.getHeight();
         byte[] rgb = new byte[w * h * 3];
@@ -165,6 +165,38 @@ public final class AntialiasedResize {
             }
         }
         return out;
+    }
+
+    /**
+     * Pillow's filter for one axis as a dense {@code outSize x inSize} matrix (row-major) of its
+     * 22-bit fixed-point weights, exactly the integers the passes above multiply by. With 8-bit
+     * pixels every product and partial sum is an integer below 2^53, so a float64 matrix product of
+     * pixels and this matrix is exact in any summation order; {@code floor((s + 2^21) / 2^22)}
+     * clipped to 0..255 then gives Pillow's pass bit for bit. When the sizes are equal Pillow skips
+     * the pass; the identity (weight 2^22) reproduces that.
+     */
+    public static double[] filterMatrix(int inSize, int outSize) {
+        double[] m = new double[outSize * inSize];
+        if (inSize == outSize) {
+            for (int i = 0; i < inSize; i++) {
+                m[i * inSize + i] = 1 << PRECISION_BITS;
+            }
+            return m;
+        }
+        Coefficients c = Coefficients.of(inSize, outSize);
+        for (int o = 0; o < outSize; o++) {
+            int min = c.bounds[2 * o];
+            int n = c.bounds[2 * o + 1];
+            for (int i = 0; i < n; i++) {
+                m[o * inSize + min + i] = c.kk[o * c.ksize + i];
+            }
+        }
+        return m;
+    }
+
+    /** The fixed-point scale of {@link #filterMatrix}: 2^22. */
+    public static double filterScale() {
+        return 1 << PRECISION_BITS;
     }
 
     private static byte clip8(int v) {

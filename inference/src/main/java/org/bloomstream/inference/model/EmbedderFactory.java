@@ -22,4 +22,19 @@ public interface EmbedderFactory extends Serializable {
         }
         return () -> OnnxEmbedder.open(Path.of(path), exec);
     }
+
+    /**
+     * As {@link #onnx(Path, ExecutionConfig)}; with {@code resizeInGraph} the embedder takes crops
+     * at their decoded size and resizes and normalises them in its graph ({@link ResizeGraph}).
+     */
+    static EmbedderFactory onnx(Path onnx, ExecutionConfig exec, boolean resizeInGraph) {
+        if (!resizeInGraph) {
+            return onnx(onnx, exec);
+        }
+        if (exec.provider() == ExecutionConfig.Provider.NONE) {
+            throw new IllegalArgumentException("resize in the graph needs a model to run");
+        }
+        String path = onnx.toAbsolutePath().toString();
+        return () -> OnnxEmbedder.open(Path.of(path), exec, true);
+    }
 }

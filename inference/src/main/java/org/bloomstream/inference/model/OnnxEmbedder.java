@@ -15,15 +15,21 @@ import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 import ai.djl.util.PairList;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A DinoBloom-style embedder served by ONNX Runtime through DJL: one {@link Model} and one {@link
@@ -44,6 +50,16 @@ public final class OnnxEmbedder implements Embedder {
     private final Model model;
     private final OrtSession.SessionOptions options;
     private final Predictor<Batch, float[][]> predictor;
+
+    /** Extra predictors for concurrent {@link #run} calls (DJL predictors are single-threaded). */
+    private final ConcurrentLinkedDeque<Predictor<Batch, float[][]>> idle =
+            new ConcurrentLinkedDeque<>();
+
+    private final List<Predictor<Batch, float[][]>> all = new CopyOnWriteArrayList<>();
+
+    /** The graph with resize and normalisation in front ({@link ResizeGraph}), or null. */
+    private OrtSession rawSession;
+
     private final String provider;
     private final float[] scale = new float[3];
     private final float[] shift = new float[3];
@@ -59,7 +75,13 @@ public final class OnnxEmbedder implements Embedder {
         this.model = model;
         this.options = options;
         this.predictor = predictor;
-        // (x/s - mean)/std == x * (1/(s*std)) - mean/std
+        normalisation(manifest, scale, shift);
+        idle.add(predictor);
+        all.add(predictor);
+    }
+
+    /** (x/s - mean)/std == x * (1/(s*std)) - mean/std; the graph variant uses the same floats. */
+    static void normalisation(EmbedderManifest manifest, float[] scale, float[] shift) {
         EmbedderManifest.Preprocessing p = manifest.preprocessing();
         for (int c = 0; c < 3; c++) {
             scale[c] = (float) (1.0 / (p.scale() * p.std().get(c)));
@@ -72,6 +94,17 @@ public final class OnnxEmbedder implements Embedder {
      * execution provider, and checks the graph against the manifest.
      */
     public static OnnxEmbedder open(Path onnx, ExecutionConfig exec) throws IOException {
+        return open(onnx, exec, false);
+    }
+
+    /**
+     * As {@link #open(Path, ExecutionConfig)}; with {@code resizeInGraph}, also opens the graph
+     * with resize and normalisation in front ({@link ResizeGraph}) on the same provider, so that
+     * {@link #pack} takes crops at their decoded size. That keeps a second copy of the weights in
+     * memory (the first still serves crops already resized).
+     */
+    public static OnnxEmbedder open(Path onnx, ExecutionConfig exec, boolean resizeInGraph)
+            throws IOException {
         if (!Files.isRegularFile(onnx)) {
             throw new IOException("embedder model not found: " + onnx.toAbsolutePath());
         }
@@ -97,10 +130,19 @@ public final class OnnxEmbedder implements Embedder {
             OnnxEmbedder embedder = new OnnxEmbedder(manifest, model, options, predictor, provider);
             model = null; // owned by the embedder from here on
             try {
+                if (resizeInGraph) {
+                    byte[] merged = ResizeGraph.prependTo(Files.readAllBytes(onnx), manifest);
+                    embedder.rawSession =
+                            ExecutionProviders.environment().createSession(merged, options);
+                }
                 embedder.warmUp(onnx);
-            } catch (IOException e) {
+            } catch (IOException | OrtException | RuntimeException e) {
                 embedder.close();
-                throw e;
+                if (e instanceof IOException io) {
+                    throw io;
+                }
+                throw new IOException(
+                        "cannot load " + onnx + " with resize in the graph: " + e.getMessage(), e);
             }
             return embedder;
         } catch (OrtException | MalformedModelException | RuntimeException e) {
@@ -160,7 +202,13 @@ public final class OnnxEmbedder implements Embedder {
         int s = manifest.imageSize();
         try {
             embed(new byte[][] {new byte[s * s * 3]}, 1);
-        } catch (TranslateException | RuntimeException e) {
+            if (rawSession != null) {
+                float[][] v = run(pack(new byte[][] {new byte[2 * 3 * 3]}, 1, 3, 2));
+                if (v.length != 1 || v[0].length != dim()) {
+                    throw new IllegalStateException("resize-in-graph output is not [1, dim]");
+                }
+            }
+        } catch (TranslateException | OrtException | RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new IOException(
                     onnx.getFileName() + " vs its manifest: " + cause.getMessage(), e);
@@ -193,6 +241,108 @@ public final class OnnxEmbedder implements Embedder {
 
     @Override
     public float[][] embed(byte[][] rgbCrops, int count) throws TranslateException {
+        return predict(packResized(rgbCrops, count));
+    }
+
+    @Override
+    public boolean resizesInGraph() {
+        return rawSession != null;
+    }
+
+    /** ONNX Runtime sessions run concurrently; each thread takes its own DJL predictor. */
+    @Override
+    public boolean concurrentRuns() {
+        return true;
+    }
+
+    @Override
+    public Packed pack(byte[][] rgb, int count, int width, int height) {
+        int size = manifest.imageSize();
+        if (width == size && height == size) {
+            // Already resized (Pillow's resize to the same size is the identity).
+            return packResized(rgb, count);
+        }
+        if (rawSession == null) {
+            throw new IllegalStateException(
+                    "crop is " + width + "x" + height + " px, model takes " + size);
+        }
+        // The graph takes HWC bytes as decoded: packing is one copy per crop.
+        int bytes = width * height * 3;
+        ByteBuffer raw = ByteBuffer.allocateDirect(count * bytes);
+        for (int n = 0; n < count; n++) {
+            if (rgb[n].length != bytes) {
+                throw new IllegalArgumentException(
+                        "crop has " + rgb[n].length + " bytes, expected " + bytes);
+            }
+            raw.put(n * bytes, rgb[n]);
+        }
+        return new RawBatch(count, width, height, raw);
+    }
+
+    @Override
+    public float[][] run(Packed packed) throws TranslateException, OrtException {
+        if (packed instanceof RawBatch raw) {
+            return runRaw(raw);
+        }
+        return predict((Batch) packed);
+    }
+
+    private float[][] predict(Batch batch) throws TranslateException {
+        Predictor<Batch, float[][]> p = idle.pollFirst();
+        if (p == null) {
+            p = model.newPredictor(new EmbedTranslator(manifest));
+            all.add(p);
+        }
+        try {
+            return p.predict(batch);
+        } finally {
+            idle.addFirst(p);
+        }
+    }
+
+    private float[][] runRaw(RawBatch b) throws OrtException {
+        var env = ExecutionProviders.environment();
+        int size = manifest.imageSize();
+        double[][] m = ResizeGraph.matrices(b.height, b.width, size);
+        try (OnnxTensor raw =
+                        OnnxTensor.createTensor(
+                                env,
+                                b.pixels,
+                                new long[] {b.count, b.height, b.width, 3},
+                                OnnxJavaType.UINT8);
+                OnnxTensor rows =
+                        OnnxTensor.createTensor(
+                                env, DoubleBuffer.wrap(m[0]), new long[] {size, b.height});
+                OnnxTensor cols =
+                        OnnxTensor.createTensor(
+                                env, DoubleBuffer.wrap(m[1]), new long[] {b.width, size});
+                OrtSession.Result r =
+                        rawSession.run(
+                                Map.of(
+                                        ResizeGraph.RAW,
+                                        raw,
+                                        ResizeGraph.ROWS,
+                                        rows,
+                                        ResizeGraph.COLS,
+                                        cols))) {
+            Object v = r.get(0).getValue();
+            if (!(v instanceof float[][] out) || out.length != b.count) {
+                throw new IllegalStateException("resize-in-graph output is not [batch, dim]");
+            }
+            for (float[] row : out) {
+                if (row.length != dim()) {
+                    throw new IllegalStateException(
+                            "model output width "
+                                    + row.length
+                                    + " does not match manifest embeddingDim "
+                                    + dim());
+                }
+            }
+            return out;
+        }
+    }
+
+    private Batch packResized(byte[][] rgbCrops, int count) {
         int size = manifest.imageSize();
         int plane = size * size;
         Batch batch = new Batch(count);
@@ -227,7 +377,7 @@ public final class OnnxEmbedder implements Embedder {
             }
             batch.float32 = pixels;
         }
-        return predictor.predict(batch);
+        return batch;
     }
 
     /**
@@ -245,7 +395,7 @@ public final class OnnxEmbedder implements Embedder {
         }
         Batch batch = new Batch(count);
         batch.float32 = nchw;
-        return predictor.predict(batch);
+        return predict(batch);
     }
 
     private static byte[] checkedCrop(byte[] rgb, int plane) {
@@ -258,19 +408,37 @@ public final class OnnxEmbedder implements Embedder {
 
     @Override
     public void close() {
-        predictor.close();
+        for (Predictor<Batch, float[][]> p : all) {
+            p.close();
+        }
+        if (rawSession != null) {
+            try {
+                rawSession.close();
+            } catch (OrtException e) {
+                // closing a session only fails if it was closed already
+            }
+        }
         model.close();
         options.close();
     }
 
+    /** Crops at their decoded size, HWC uint8, for the resize-in-graph session. */
+    private record RawBatch(int count, int width, int height, ByteBuffer pixels)
+            implements Packed {}
+
     /** A packed input batch: exactly one of the buffers is set. */
-    static final class Batch {
+    static final class Batch implements Packed {
         final int count;
         FloatBuffer float32;
         ByteBuffer uint8;
 
         Batch(int count) {
             this.count = count;
+        }
+
+        @Override
+        public int count() {
+            return count;
         }
     }
 

@@ -4,10 +4,15 @@ package org.bloomstream.inference.types;
  * A crop decoded and resized to the model's input size, as packed RGB bytes (HWC). Kept as bytes
  * rather than normalised floats: 4x less to copy between operators, and the micro-batcher
  * normalises while it packs the tensor.
+ *
+ * <p>With resize in the graph ({@link #raw}) the crop keeps its decoded size: {@code size} is 0 and
+ * {@code width} x {@code height} give the pixels' dimensions.
  */
 public class DecodedCrop {
     public CellMeta meta;
     public int size;
+    public int width;
+    public int height;
     public byte[] rgb;
 
     public DecodedCrop() {}
@@ -15,6 +20,16 @@ public class DecodedCrop {
     public DecodedCrop(CellMeta meta, int size, byte[] rgb) {
         this.meta = meta;
         this.size = size;
+        this.width = size;
+        this.height = size;
         this.rgb = rgb;
+    }
+
+    /** A crop at its decoded size, for an embedder that resizes in its graph. */
+    public static DecodedCrop raw(CellMeta meta, int width, int height, byte[] rgb) {
+        DecodedCrop c = new DecodedCrop(meta, 0, rgb);
+        c.width = width;
+        c.height = height;
+        return c;
     }
 }

@@ -3,7 +3,12 @@ package org.bloomstream.inference.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -251,5 +256,194 @@ class MicroBatchEmbedderTest {
 
         assertThat(before).containsExactly("c1", "c2", "c3", "c4", "c5");
         assertThat(after).containsExactly("c6", "c7", "c8");
+    }
+
+    /** Runs block until the test opens the gate; resizes in its graph (any crop size goes). */
+    static final class GatedEmbedder implements Embedder {
+        static volatile CountDownLatch gate = new CountDownLatch(0);
+        static final AtomicInteger runs = new AtomicInteger();
+
+        @Override
+        public String modelId() {
+            return "gated";
+        }
+
+        @Override
+        public int dim() {
+            return 2;
+        }
+
+        @Override
+        public int imageSize() {
+            return SIZE;
+        }
+
+        @Override
+        public float[][] embed(byte[][] crops, int count) throws InterruptedException {
+            runs.incrementAndGet();
+            gate.await();
+            float[][] out = new float[count][];
+            for (int i = 0; i < count; i++) {
+                out[i] = new float[] {crops[i][0], count};
+            }
+            return out;
+        }
+
+        @Override
+        public Packed pack(byte[][] rgb, int count, int width, int height) {
+            return new Crops(rgb, count);
+        }
+
+        @Override
+        public boolean resizesInGraph() {
+            return true;
+        }
+
+        @Override
+        public boolean concurrentRuns() {
+            return true;
+        }
+
+        @Override
+        public String provider() {
+            return "gated";
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    private OneInputStreamOperatorTestHarness<DecodedCrop, EmbeddedCell> openGated(
+            int batch, int inFlight) throws Exception {
+        h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchEmbedder(
+                                GatedEmbedder::new,
+                                new BatchPolicy(batch, Duration.ofMillis(60_000), inFlight)));
+        h.setProcessingTime(0);
+        h.open();
+        return h;
+    }
+
+    private MicroBatchEmbedder op() {
+        return (MicroBatchEmbedder) h.getOperator();
+    }
+
+    /** Opens the gate once the operator's thread blocks on a batch in flight (bounded poll). */
+    private static Thread openGateWhenWaiting(MicroBatchEmbedder op, CountDownLatch gate) {
+        Thread t =
+                new Thread(
+                        () -> {
+                            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                            while (!op.waitingForABatch() && System.nanoTime() < deadline) {
+                                LockSupport.parkNanos(100_000);
+                            }
+                            gate.countDown();
+                        });
+        t.start();
+        return t;
+    }
+
+    @Test
+    void aCheckpointWithBatchesInFlightWaitsForThemAndARestoreLosesOrDoublesNothing()
+            throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        GatedEmbedder.gate = gate;
+        openGated(2, 3);
+        for (int i = 1; i <= 5; i++) {
+            h.processElement(new StreamRecord<>(crop(i)));
+        }
+        // Two batches in flight (their model calls blocked), one crop buffered, nothing out.
+        assertThat(op().inFlight()).isEqualTo(2);
+        assertThat(op().buffered()).isEqualTo(1);
+        assertThat(h.extractOutputValues()).isEmpty();
+
+        Thread opener = openGateWhenWaiting(op(), gate);
+        h.prepareSnapshotPreBarrier(7L);
+        opener.join();
+        // The barrier follows every cell that came before it, in order.
+        assertThat(ids()).containsExactly("c1", "c2", "c3", "c4", "c5");
+        assertThat(op().inFlight()).isZero();
+        OperatorSubtaskState snapshot = h.snapshot(7L, 1_000L);
+        List<String> before = ids();
+
+        // After the checkpoint: two more batches go in flight, then the task fails.
+        GatedEmbedder.gate = new CountDownLatch(1);
+        for (int i = 6; i <= 9; i++) {
+            h.processElement(new StreamRecord<>(crop(i)));
+        }
+        assertThat(op().inFlight()).isEqualTo(2);
+        List<String> lost = ids().subList(before.size(), ids().size());
+        assertThat(lost).isEmpty();
+        GatedEmbedder.gate.countDown(); // let the workers end; close() discards their results
+        h.close();
+
+        // The restore: the source replays what came after the checkpoint (c6..c9).
+        GatedEmbedder.gate = new CountDownLatch(0);
+        h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchEmbedder(
+                                GatedEmbedder::new,
+                                new BatchPolicy(2, Duration.ofMillis(60_000), 3)));
+        h.initializeState(snapshot);
+        h.setProcessingTime(0);
+        h.open();
+        for (int i = 6; i <= 9; i++) {
+            h.processElement(new StreamRecord<>(crop(i)));
+        }
+        h.getOperator().finish(); // end of input
+        List<String> after = ids();
+
+        List<String> all = new ArrayList<>(before);
+        all.addAll(after);
+        assertThat(all)
+                .containsExactly("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9")
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aFlushWaitsForTheOldestBatchWhenKAreInFlight() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        GatedEmbedder.gate = gate;
+        openGated(1, 2);
+        h.processElement(new StreamRecord<>(crop(1)));
+        h.processElement(new StreamRecord<>(crop(2)));
+        assertThat(op().inFlight()).isEqualTo(2);
+        // A third batch would exceed K = 2: the operator's thread waits for the oldest.
+        Thread opener = openGateWhenWaiting(op(), gate);
+        h.processElement(new StreamRecord<>(crop(3)));
+        opener.join();
+        assertThat(op().inFlight()).isLessThanOrEqualTo(2);
+        assertThat(ids()).startsWith("c1");
+        h.prepareSnapshotPreBarrier(1L);
+        assertThat(ids()).containsExactly("c1", "c2", "c3");
+    }
+
+    @Test
+    void withResizeInTheGraphAFlushMakesOneBatchPerSourceSize() throws Exception {
+        GatedEmbedder.gate = new CountDownLatch(0);
+        openGated(4, 1);
+        int[][] sizes = {{30, 20}, {50, 50}, {30, 20}, {50, 50}};
+        for (int i = 0; i < sizes.length; i++) {
+            CellMeta m = new CellMeta();
+            m.cellId = "c" + (i + 1);
+            byte[] rgb = new byte[sizes[i][0] * sizes[i][1] * 3];
+            rgb[0] = (byte) (i + 1);
+            h.processElement(new StreamRecord<>(DecodedCrop.raw(m, sizes[i][0], sizes[i][1], rgb)));
+        }
+        List<EmbeddedCell> out = h.extractOutputValues();
+        assertThat(out).extracting(c -> c.meta.cellId).containsExactly("c1", "c3", "c2", "c4");
+        assertThat(out).allSatisfy(c -> assertThat(c.batchSize).isEqualTo(2));
+        assertThat(out).extracting(c -> c.moreInBatch).containsExactly(true, false, true, false);
+    }
+
+    @Test
+    void aModelThatDoesNotResizeRejectsACropAtItsDecodedSize() throws Exception {
+        open(4, 1000);
+        DecodedCrop raw = DecodedCrop.raw(new CellMeta(), 30, 20, new byte[30 * 20 * 3]);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> h.processElement(new StreamRecord<>(raw)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("30x20");
     }
 }

@@ -92,6 +92,39 @@ class CropDecodeFunctionTest {
         assertThat(dead()).isEmpty();
     }
 
+    @Test
+    void withResizeInTheGraphTheCropKeepsItsDecodedSize() throws Exception {
+        var raw =
+                new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(
+                                new CropDecodeFunction(
+                                        224,
+                                        ImageLimits.DEFAULT,
+                                        org.bloomstream.inference.image.AlphaPolicy.DROP,
+                                        true)));
+        raw.open();
+        try {
+            raw.processElement(
+                    new StreamRecord<>(
+                            new SourceRecord(
+                                    "cells.accepted",
+                                    1,
+                                    0,
+                                    1L,
+                                    null,
+                                    Topics.CELLS_ACCEPTED.serializeValue(
+                                            crop("c1", jpeg(97, 131))))));
+            DecodedCrop out = raw.extractOutputValues().get(0);
+            assertThat(out.size).isZero();
+            assertThat(out.width).isEqualTo(97);
+            assertThat(out.height).isEqualTo(131);
+            assertThat(out.rgb).hasSize(97 * 131 * 3);
+            assertThat(out.meta.cellId).isEqualTo("c1");
+        } finally {
+            raw.close();
+        }
+    }
+
     /** A red crop whose left half is fully transparent, as some exporters write them. */
     static byte[] halfTransparentPng() throws Exception {
         BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_ARGB);

@@ -97,6 +97,15 @@ public final class PipelineOptions {
     long batchDelayMs;
 
     @Option(
+            names = "--batches-in-flight",
+            defaultValue = "1",
+            description =
+                    "Batches a model instance may have unfinished at once: 1 runs one at a time;"
+                            + " 2 or more pack and copy the next while one computes (for GPUs)."
+                            + " All are emitted before each checkpoint (default: ${DEFAULT-VALUE}).")
+    int batchesInFlight;
+
+    @Option(
             names = "--checkpoint-interval-ms",
             defaultValue = "1000",
             description =
@@ -182,7 +191,7 @@ public final class PipelineOptions {
                 .milModel(mil != null ? mil : home.resolve(JobConfig.FIXTURE_MIL))
                 .execution(embedder.execution(parallelism, batchSize))
                 .decodeParallelism(decodeParallelism > 0 ? decodeParallelism : parallelism)
-                .batch(new BatchPolicy(batchSize, Duration.ofMillis(batchDelayMs)))
+                .batch(new BatchPolicy(batchSize, Duration.ofMillis(batchDelayMs), batchesInFlight))
                 .checkpointInterval(Duration.ofMillis(checkpointMs))
                 .alphaPolicy(AlphaPolicy.parse(alpha))
                 .emitEmbeddings(emitEmbeddings)
