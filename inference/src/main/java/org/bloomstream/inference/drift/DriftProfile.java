@@ -42,6 +42,12 @@ import org.bloomstream.inference.typing.Vectors;
  *       optimistic, as the head's own threshold is).
  *   <li>{@code unknownRate}: the share of fitting cells the head's own thresholds call unknown
  *       (optimistic for the same reasons).
+ *   <li>{@code classRffMean} [classes][features]: the mean feature vector of the fitting cells of
+ *       each most probable class, and {@code classGram} [classes + 1][classes + 1]: the dot
+ *       products of those means and the overall mean (last), unbiased on the diagonal. With them
+ *       the live watch compares a window with the fitting cells <em>re-weighted to the window's own
+ *       class mix</em>, so a specimen rich in blasts is compared with the fitting blasts, not with
+ *       the fitting mix (see {@link ScannerDriftFunction}).
  * </ul>
  */
 public record DriftProfile(
@@ -56,7 +62,9 @@ public record DriftProfile(
         double[] similaritySd,
         double[] share,
         double unknownRate,
-        int cells)
+        int cells,
+        double[][] classRffMean,
+        double[][] classGram)
         implements Serializable {
     /** The head file section that holds the profile. */
     public static final String SECTION = "driftProfile";
@@ -73,7 +81,9 @@ public record DriftProfile(
         if (rffMean.length != features
                 || similarityMean.length != classes.size()
                 || similaritySd.length != classes.size()
-                || share.length != classes.size()) {
+                || share.length != classes.size()
+                || classRffMean.length != classes.size()
+                || classGram.length != classes.size() + 1) {
             throw new IllegalArgumentException("drift profile arrays disagree in length");
         }
     }
@@ -105,20 +115,6 @@ public record DriftProfile(
             u[i] = Vectors.centredUnit(rows[i], center);
         }
         double sigma = medianDistance(u);
-        RandomFourierFeatures rff = new RandomFourierFeatures(center.length, features, sigma, seed);
-        double[] sum = new double[features];
-        double sq = 0;
-        for (float[] x : u) {
-            sq += rff.addTo(x, sum, 0);
-        }
-        double sumSq = 0;
-        double[] mean = new double[features];
-        for (int j = 0; j < features; j++) {
-            sumSq += sum[j] * sum[j];
-            mean[j] = sum[j] / n;
-        }
-        double meanSq = (sumSq - sq) / ((double) n * (n - 1));
-
         int c = head.classes().size();
         int[] best = new int[n];
         float[] sim = new float[n];
@@ -146,6 +142,48 @@ public record DriftProfile(
         for (int i = 0; i < n; i++) {
             share[best[i]] += 1.0 / n;
         }
+        RandomFourierFeatures rff = new RandomFourierFeatures(center.length, features, sigma, seed);
+        // Feature sums overall (index c) and per most probable class, with summed |phi|^2.
+        double[][] sums = new double[c + 1][features];
+        double[] sqs = new double[c + 1];
+        int[] counts = new int[c + 1];
+        double[] phi = new double[features];
+        for (int i = 0; i < n; i++) {
+            java.util.Arrays.fill(phi, 0);
+            double q = rff.addTo(u[i], phi, 0);
+            for (int k : new int[] {best[i], c}) {
+                for (int j = 0; j < features; j++) {
+                    sums[k][j] += phi[j];
+                }
+                sqs[k] += q;
+                counts[k]++;
+            }
+        }
+        double[][] means = new double[c + 1][features];
+        for (int k = 0; k <= c; k++) {
+            for (int j = 0; j < features; j++) {
+                means[k][j] = counts[k] > 0 ? sums[k][j] / counts[k] : 0;
+            }
+        }
+        double[][] gram = new double[c + 1][c + 1];
+        for (int a = 0; a <= c; a++) {
+            for (int b = 0; b <= c; b++) {
+                double dot = 0;
+                for (int j = 0; j < features; j++) {
+                    dot += means[a][j] * means[b][j];
+                }
+                if (a == b && counts[a] > 1) {
+                    // pairs i != j only: the self-pairs would bias |mu_a|^2 up by about 1 / n_a
+                    dot =
+                            (dot * counts[a] * counts[a] - sqs[a])
+                                    / ((double) counts[a] * (counts[a] - 1));
+                }
+                gram[a][b] = dot;
+            }
+        }
+        double[] mean = means[c];
+        double meanSq = gram[c][c];
+        double[][] classMeans = java.util.Arrays.copyOf(means, c);
         double[] simMean = new double[c];
         double[] simSd = new double[c];
         int[] sample = null;
@@ -190,7 +228,14 @@ public record DriftProfile(
                 simSd,
                 share,
                 unknown / (double) n,
-                n);
+                n,
+                classMeans,
+                gram);
+    }
+
+    /** Fitting cells per most probable class (from the shares). */
+    public int classCells(int k) {
+        return (int) Math.round(share[k] * cells);
     }
 
     /** Evenly spaced indices (deterministic), all of them when {@code n <= max}. */
@@ -268,6 +313,8 @@ public record DriftProfile(
         o.set("share", JSON.valueToTree(share));
         o.set("center", JSON.valueToTree(center));
         o.set("rffMean", JSON.valueToTree(rffMean));
+        o.set("classRffMean", JSON.valueToTree(classRffMean));
+        o.set("classGram", JSON.valueToTree(classGram));
         return o;
     }
 
@@ -281,6 +328,14 @@ public record DriftProfile(
             }
         }
         return a;
+    }
+
+    private static double[][] matrix(JsonNode a) {
+        double[][] out = new double[a.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = doubles(a.get(i));
+        }
+        return out;
     }
 
     private static double[] doubles(JsonNode a) {
@@ -316,7 +371,9 @@ public record DriftProfile(
                     doubles(o.get("similaritySd")),
                     doubles(o.get("share")),
                     o.get("unknownRate").asDouble(),
-                    o.get("cells").asInt());
+                    o.get("cells").asInt(),
+                    matrix(o.get("classRffMean")),
+                    matrix(o.get("classGram")));
         } catch (NullPointerException | IllegalArgumentException e) {
             throw new IOException("malformed drift profile: " + e, e);
         }

@@ -2,15 +2,16 @@ package org.bloomstream.inference.drift;
 
 /**
  * One scanner's rolling window as a flat {@code double[]} (the keyed state), of constant length
- * {@link #length}: {@code 3 + buckets * (3 + features + 2 * classes)} doubles, whatever the number
- * of cells. With the defaults (8 buckets, 256 features) and 7 classes that is 2,187 doubles, 17,496
+ * {@link #length}: {@code 3 + buckets * (3 + features + 3 * classes)} doubles, whatever the number
+ * of cells. With the defaults (8 buckets, 256 features) and 7 classes that is 2,243 doubles, 17,944
  * bytes per scanner.
  *
  * <pre>
  * [0] cursor: the bucket being filled     [1] cells seen in total     [2] newest capture time (ms)
  * per bucket b, at 3 + b * stride:
  *   n, unknown count, sum of ||phi||^2, sum of phi [features],
- *   per most probable class: sum of nearest-reference similarity [classes], count [classes]
+ *   per most probable class: sum of nearest-reference similarity [classes], their count
+ *   [classes], and the cell count [classes]
  * </pre>
  *
  * The ring is count-based, not time-based: a record is due when a bucket fills, so replaying the
@@ -31,7 +32,7 @@ public final class DriftWindow {
         this.classes = classes;
         this.buckets = settings.buckets();
         this.bucketCells = settings.bucketCells();
-        this.stride = 3 + features + 2 * classes;
+        this.stride = 3 + features + 3 * classes;
     }
 
     /** The state's length in doubles. */
@@ -52,6 +53,7 @@ public final class DriftWindow {
             double[] phi,
             double[] simSum,
             double[] simCount,
+            double[] classCount,
             long lastCaptureMillis) {}
 
     /**
@@ -79,9 +81,12 @@ public final class DriftWindow {
         for (int j = 0; j < features; j++) {
             s[base + 3 + j] += phiSum[j];
         }
-        if (cls >= 0 && cls < classes && !Double.isNaN(similarity)) {
-            s[base + 3 + features + cls] += similarity;
-            s[base + 3 + features + classes + cls] += 1;
+        if (cls >= 0 && cls < classes) {
+            s[base + 3 + features + 2 * classes + cls] += 1;
+            if (!Double.isNaN(similarity)) {
+                s[base + 3 + features + cls] += similarity;
+                s[base + 3 + features + classes + cls] += 1;
+            }
         }
         s[1] += 1;
         s[2] = Math.max(s[2], captureMillis);
@@ -102,6 +107,7 @@ public final class DriftWindow {
         double[] phi = new double[features];
         double[] simSum = new double[classes];
         double[] simCount = new double[classes];
+        double[] classCount = new double[classes];
         double n = 0;
         double unknown = 0;
         double sq = 0;
@@ -116,10 +122,19 @@ public final class DriftWindow {
             for (int c = 0; c < classes; c++) {
                 simSum[c] += s[base + 3 + features + c];
                 simCount[c] += s[base + 3 + features + classes + c];
+                classCount[c] += s[base + 3 + features + 2 * classes + c];
             }
         }
         return new Totals(
-                (long) s[1], (int) n, (int) unknown, sq, phi, simSum, simCount, (long) s[2]);
+                (long) s[1],
+                (int) n,
+                (int) unknown,
+                sq,
+                phi,
+                simSum,
+                simCount,
+                classCount,
+                (long) s[2]);
     }
 
     private void check(double[] s) {

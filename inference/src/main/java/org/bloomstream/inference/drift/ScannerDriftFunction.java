@@ -25,9 +25,16 @@ import org.slf4j.LoggerFactory;
  * head's {@link DriftProfile} and a {@link ScannerDrift} record goes out.
  *
  * <ul>
- *   <li>{@code mmd2}: unbiased MMD^2 between the window and the fitting cells, through the
- *       profile's random Fourier features: {@code (||S||^2 - sum ||phi||^2) / (n (n - 1)) - 2 S .
- *       mu / n + |mu|^2}, with S the window's feature sum and mu the reference mean.
+ *   <li>{@code mmd2}: unbiased MMD^2 between the window and the fitting cells re-weighted to the
+ *       window's class mix (by most probable class), through the profile's random Fourier features:
+ *       {@code (||S||^2 - sum ||phi||^2) / (n (n - 1)) - 2 S . mu_w / n + |mu_w|^2}, with S the
+ *       window's feature sum and {@code mu_w = sum_c w_c mu_c} the class means of the fitting cells
+ *       weighted by the window's class shares ({@code |mu_w|^2} from the profile's class Gram
+ *       matrix, unbiased). A specimen rich in one cell type is so compared with that type's fitting
+ *       cells: a change of case mix alone stays near 0 as long as the head types the cells right.
+ *       The alert reads this one.
+ *   <li>{@code mmd2Unadjusted}: the same against the fitting mix as it was ({@code mu}); rises with
+ *       a case-mix change as much as with a batch effect.
  *   <li>{@code similarityDrop}: the reference minus the window mean nearest-reference similarity,
  *       class by class (most probable class), weighted by the window's class counts; a case-mix
  *       change alone leaves it near 0, a look the head has not seen raises it.
@@ -146,26 +153,50 @@ public class ScannerDriftFunction
     /** The window against the profile. */
     ScannerDrift measure(String scanner, DriftWindow.Totals t) {
         int n = t.n();
-        double[] mu = profile.rffMean();
-        double ss = 0;
-        double cross = 0;
-        for (int j = 0; j < mu.length; j++) {
-            ss += t.phi()[j] * t.phi()[j];
-            cross += t.phi()[j] * mu[j];
+        int c = profile.classes().size();
+        double[] phi = t.phi();
+        // The window's class mix; cells of a class the fitting cells (almost) lacked, and cells
+        // without a class, are compared with the overall reference mean (index c).
+        double[] w = new double[c + 1];
+        double assigned = 0;
+        for (int k = 0; k < c; k++) {
+            if (profile.classCells(k) >= 2 && n > 0) {
+                w[k] = t.classCount()[k] / n;
+                assigned += w[k];
+            }
         }
-        double mmd2 =
-                n > 1
-                        ? (ss - t.sumSq()) / ((double) n * (n - 1))
-                                - 2 * cross / n
-                                + profile.rffMeanSq()
-                        : Double.NaN;
+        w[c] = Math.max(0, 1 - assigned);
+        double ss = 0;
+        double crossRaw = 0;
+        double crossAdj = 0;
+        double[] mu = profile.rffMean();
+        for (int j = 0; j < phi.length; j++) {
+            ss += phi[j] * phi[j];
+            crossRaw += phi[j] * mu[j];
+            double m = w[c] * mu[j];
+            for (int k = 0; k < c; k++) {
+                if (w[k] > 0) {
+                    m += w[k] * profile.classRffMean()[k][j];
+                }
+            }
+            crossAdj += phi[j] * m;
+        }
+        double adjSq = 0;
+        for (int a = 0; a <= c; a++) {
+            for (int b = 0; b <= c; b++) {
+                adjSq += w[a] * w[b] * profile.classGram()[a][b];
+            }
+        }
+        double within = n > 1 ? (ss - t.sumSq()) / ((double) n * (n - 1)) : Double.NaN;
+        double mmd2Raw = within - 2 * crossRaw / n + profile.rffMeanSq();
+        double mmd2 = within - 2 * crossAdj / n + adjSq;
         double drop = 0;
         double weight = 0;
-        for (int c = 0; c < profile.classes().size(); c++) {
-            double ref = profile.similarityMean()[c];
-            double cnt = t.simCount()[c];
+        for (int k = 0; k < c; k++) {
+            double ref = profile.similarityMean()[k];
+            double cnt = t.simCount()[k];
             if (cnt > 0 && !Double.isNaN(ref)) {
-                drop += cnt * (ref - t.simSum()[c] / cnt);
+                drop += cnt * (ref - t.simSum()[k] / cnt);
                 weight += cnt;
             }
         }
@@ -193,6 +224,7 @@ public class ScannerDriftFunction
                 .setWindowCells(n)
                 .setLastCaptureTime(Instant.ofEpochMilli(t.lastCaptureMillis()))
                 .setMmd2(mmd2)
+                .setMmd2Unadjusted(mmd2Raw)
                 .setMmd2Threshold(settings.mmd2Threshold())
                 .setSimilarityDrop(similarityDrop)
                 .setUnknownRate(unknownRate)

@@ -42,6 +42,16 @@ final class DriftCells {
         return out;
     }
 
+    /** {@code n} embeddings of class {@code cls} only: a change of case mix, not of look. */
+    static float[][] rowsOfClass(int n, long seed, int cls) {
+        float[][] all = rows(3 * n, seed, 0);
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = all[3 * i + cls];
+        }
+        return out;
+    }
+
     static List<String> labels(int n) {
         List<String> l = new ArrayList<>();
         for (int i = 0; i < n; i++) {

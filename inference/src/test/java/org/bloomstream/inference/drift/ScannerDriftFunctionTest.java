@@ -78,6 +78,24 @@ class ScannerDriftFunctionTest {
         }
     }
 
+    /**
+     * A scanner that sees only one cell type (a specimen full of one kind) has moved away from the
+     * fitting mix, not from the fitting look: the class-mix adjusted MMD^2 stays near 0 and raises
+     * no alert, the unadjusted one does not.
+     */
+    @Test
+    void aCaseMixChangeAloneRaisesNoAlert() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            List<ScannerDrift> out =
+                    feed(h, DriftCells.typed(head, "mix", DriftCells.rowsOfClass(256, 11, 1), 0));
+            ScannerDrift last = out.get(out.size() - 1);
+            assertThat(out).noneMatch(ScannerDrift::getAlert);
+            assertThat(Math.abs(last.getMmd2())).isLessThan(0.005);
+            assertThat(last.getMmd2Unadjusted()).isGreaterThan(0.1);
+        }
+    }
+
     @Test
     void windowRollsAndCapsAtItsSize() throws Exception {
         try (var h = harness()) {
@@ -117,7 +135,7 @@ class ScannerDriftFunctionTest {
         }
         assertThat(large).isEqualTo(small);
         long perScanner = ScannerDriftFunction.stateBytes(profile, SETTINGS);
-        assertThat(perScanner).isEqualTo(8L * (3 + 4 * (3 + 256 + 2 * 3)));
+        assertThat(perScanner).isEqualTo(8L * (3 + 4 * (3 + 256 + 3 * 3)));
         assertThat(large).isGreaterThanOrEqualTo(perScanner);
     }
 
