@@ -40,9 +40,9 @@ import org.bloomstream.schemas.avro.TypeCount;
  * <p>Sources: {@code scans.events} (a scan started or finished, the expected count), {@code
  * cells.classified} (live cell counts and differential between statuses), {@code specimens.status}
  * (probabilities, most attended cells, the MIL's counts), {@code alerts.aml}, {@code
- * specimens.reports} (the close) and {@code cells.accepted} (the images, for thumbnails). Records
- * are fed in by {@link LiveViewConsumer}; every method is synchronized, so the HTTP threads read
- * consistent snapshots.
+ * specimens.reports} (the close), {@code cells.accepted} (the images, for thumbnails) and {@code
+ * scanners.drift} (the latest drift record of each scanner). Records are fed in by {@link
+ * LiveViewConsumer}; every method is synchronized, so the HTTP threads read consistent snapshots.
  *
  * <p><b>Thumbnails, and why this way.</b> The view cannot know, when a crop arrives on {@code
  * cells.accepted}, whether the MIL will ever rank it among the most attended: that comes later, on
