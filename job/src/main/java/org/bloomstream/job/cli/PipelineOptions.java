@@ -161,9 +161,9 @@ public final class PipelineOptions {
             names = "--drift-threshold",
             defaultValue = "0.02",
             description =
-                    "Per-scanner drift alert: MMD^2 of a scanner's last window against the"
-                            + " head's fitting cells above this (default: ${DEFAULT-VALUE}; see"
-                            + " docs/09-drift-and-batch-effects.md).")
+                    "Per-scanner drift alert when the MMD^2 of a scanner's last window against"
+                            + " the head's fitting cells is above this; the drift page of the"
+                            + " manual says how to set it (default: ${DEFAULT-VALUE}).")
     double driftThreshold;
 
     @Option(
