@@ -59,7 +59,10 @@ import org.bloomstream.schemas.avro.SpecimenStatus;
  *                                                                      specimens.status ◄─┘ (throttled)
  * </pre>
  *
- * Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
+ * The typed cells also go, keyed by scanner, to {@code scanner-drift} and on to {@code
+ * scanners.drift} (the batch-effect watch; only when the head file has a drift profile).
+ *
+ * <p>Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
  * production ones, tests can supply others and run the very same topology. {@link Taps} let tests
  * insert stateless operators (fault injection, an upgraded operator) at fixed places.
  *
