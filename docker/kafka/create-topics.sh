@@ -21,7 +21,7 @@ fi
 PARTITIONS="${PARTITIONS:-4}"
 REPLICATION_FACTOR="${REPLICATION_FACTOR:-1}"
 MAX_MESSAGE_BYTES=16777216
-TOPICS="cells.raw scans.events cells.accepted cells.dead cells.classified alerts.aml specimens.status specimens.reports specimens.fhir"
+TOPICS="cells.raw scans.events cells.accepted cells.dead cells.classified alerts.aml specimens.status specimens.reports specimens.fhir scanners.drift"
 
 for topic in ${TOPICS}; do
   "${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP_SERVERS}" \

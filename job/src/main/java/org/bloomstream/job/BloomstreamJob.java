@@ -2,6 +2,7 @@ package org.bloomstream.job;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Optional;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -11,6 +12,7 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.function.SerializableFunction;
 import org.bloomstream.aggregation.MilInstanceScorer;
 import org.bloomstream.aggregation.SpecimenMilFunction;
@@ -22,6 +24,8 @@ import org.bloomstream.aggregation.signals.DeadLetterSignals;
 import org.bloomstream.aggregation.signals.ScanEventSignals;
 import org.bloomstream.inference.batch.MicroBatchEmbedder;
 import org.bloomstream.inference.decode.CropDecodeFunction;
+import org.bloomstream.inference.drift.DriftProfile;
+import org.bloomstream.inference.drift.ScannerDriftFunction;
 import org.bloomstream.inference.model.EmbedderFactory;
 import org.bloomstream.inference.model.EmbedderManifest;
 import org.bloomstream.inference.types.DecodedCrop;
@@ -38,6 +42,7 @@ import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.DeadLetter;
+import org.bloomstream.schemas.avro.ScannerDrift;
 import org.bloomstream.schemas.avro.SpecimenReport;
 import org.bloomstream.schemas.avro.SpecimenStatus;
 
@@ -54,7 +59,10 @@ import org.bloomstream.schemas.avro.SpecimenStatus;
  *                                                                      specimens.status ◄─┘ (throttled)
  * </pre>
  *
- * Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
+ * The typed cells also go, keyed by scanner, to {@code scanner-drift} and on to {@code
+ * scanners.drift} (the batch-effect watch; only when the head file has a drift profile).
+ *
+ * <p>Sources and sinks come in through the constructor; {@link #kafka(JobConfig)} supplies the
  * production ones, tests can supply others and run the very same topology. {@link Taps} let tests
  * insert stateless operators (fault injection, an upgraded operator) at fixed places.
  *
@@ -92,6 +100,7 @@ public final class BloomstreamJob {
     private final Sink<FhirDocument> fhirSink;
     private final Sink<SpecimenStatus> statusSink;
     private Taps taps = Taps.NONE;
+    private Sink<ScannerDrift> driftSink = new DiscardingSink<>();
 
     public BloomstreamJob(
             JobConfig config,
@@ -116,6 +125,15 @@ public final class BloomstreamJob {
         this.statusSink = statusSink;
     }
 
+    /**
+     * The same job writing the per-scanner drift records ({@code scanners.drift}) to {@code sink};
+     * without one they are dropped (the per-scanner metrics still work).
+     */
+    public BloomstreamJob withDriftSink(Sink<ScannerDrift> sink) {
+        this.driftSink = sink;
+        return this;
+    }
+
     /** The same job with these taps. */
     public BloomstreamJob withTaps(Taps t) {
         this.taps = t;
@@ -131,16 +149,27 @@ public final class BloomstreamJob {
         KafkaEndpoints k = new KafkaEndpoints(config);
         Pseudonyms p = config.pseudonyms();
         return new BloomstreamJob(
-                config,
-                k.source(Topics.CELLS_ACCEPTED),
-                k.source(Topics.SCAN_EVENTS),
-                k.source(Topics.CELLS_DEAD),
-                outgoing(k, p, Topics.CELLS_CLASSIFIED, ClassifiedCell::getSpecimenId, p::cell),
-                outgoing(k, p, Topics.ALERTS_AML, AmlAlert::getSpecimenId, p::alert),
-                outgoing(k, p, Topics.SPECIMEN_REPORTS, SpecimenReport::getSpecimenId, p::report),
-                k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf),
-                k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json),
-                k.sink(Topics.SPECIMEN_STATUS, SpecimenStatus::getSpecimenId));
+                        config,
+                        k.source(Topics.CELLS_ACCEPTED),
+                        k.source(Topics.SCAN_EVENTS),
+                        k.source(Topics.CELLS_DEAD),
+                        outgoing(
+                                k,
+                                p,
+                                Topics.CELLS_CLASSIFIED,
+                                ClassifiedCell::getSpecimenId,
+                                p::cell),
+                        outgoing(k, p, Topics.ALERTS_AML, AmlAlert::getSpecimenId, p::alert),
+                        outgoing(
+                                k,
+                                p,
+                                Topics.SPECIMEN_REPORTS,
+                                SpecimenReport::getSpecimenId,
+                                p::report),
+                        k.sink(Topics.CELLS_DEAD, DeadLetters::keyOf),
+                        k.sink(Topics.SPECIMEN_FHIR, (FhirDocument d) -> d.specimenId, d -> d.json),
+                        k.sink(Topics.SPECIMEN_STATUS, SpecimenStatus::getSpecimenId))
+                .withDriftSink(k.sink(Topics.SCANNERS_DRIFT, ScannerDrift::getScannerId));
     }
 
     /**
@@ -163,7 +192,8 @@ public final class BloomstreamJob {
             EmbedderManifest embedder,
             CellTypeHead head,
             UnknownPolicy unknownPolicy,
-            OnnxMilModel mil) {}
+            OnnxMilModel mil,
+            Optional<DriftProfile> drift) {}
 
     /** Reads and cross-checks the models, failing fast with a message that names the files. */
     static Models loadModels(JobConfig config) {
@@ -174,10 +204,38 @@ public final class BloomstreamJob {
             OnnxMilModel mil = OnnxMilModel.load(config.milModel());
             mil.checkCompatible(manifest.modelId(), manifest.embeddingDim());
             UnknownPolicy policy = config.unknownOverrides().applyTo(head.unknownPolicy());
-            return new Models(manifest, head, policy, mil);
+            Optional<DriftProfile> drift = DriftProfile.read(config.head());
+            if (drift.isEmpty()) {
+                org.slf4j.LoggerFactory.getLogger(BloomstreamJob.class)
+                        .info(
+                                "head {} ({}) has no drift profile: no per-scanner drift signal;"
+                                        + " refit it with 'bloomstream fit-head' to get one",
+                                head.headId(),
+                                config.head());
+            }
+            return new Models(manifest, head, policy, mil, drift);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The batch-effect watch: typed cells (still carrying their embeddings) keyed by scanner,
+     * compared with the head's drift profile. Absent when the head has none (older head files).
+     */
+    private void driftWatch(DataStream<ClassifiedCell> cells, Models models) {
+        if (models.drift().isEmpty()) {
+            return;
+        }
+        cells.keyBy(c -> c.getScannerId(), Types.STRING)
+                .process(
+                        new ScannerDriftFunction(
+                                models.drift().get(), config.drift(), models.head().headId()))
+                .name("scanner-drift")
+                .uid("scanner-drift")
+                .sinkTo(driftSink)
+                .name("sink-drift")
+                .uid("sink-drift");
     }
 
     /** Wires the topology into {@code env}. */
@@ -232,6 +290,7 @@ public final class BloomstreamJob {
                         .uid("mil-instance");
 
         DataStream<ClassifiedCell> tapped = taps.classified(classified);
+        driftWatch(tapped, models);
 
         taps.beforeClassifiedSink(
                         tapped.map(new WireCell(config.emitEmbeddings()))

@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.drift.DriftSettings;
 import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.inference.image.ImageLimits;
 import org.bloomstream.inference.model.ExecutionConfig;
@@ -44,6 +45,8 @@ import org.bloomstream.schemas.kafka.KafkaSecurity;
  *     transaction.max.timeout.ms} (15 min by default)
  * @param pseudonyms keyed-HMAC pseudonyms for the ids on topics that leave the lab; {@link
  *     Pseudonyms#OFF} for none
+ * @param drift the per-scanner drift watch's window and alert threshold (null: {@link
+ *     DriftSettings#DEFAULTS}); it runs only when the head file carries a drift profile
  */
 public record JobConfig(
         String bootstrapServers,
@@ -66,7 +69,8 @@ public record JobConfig(
         CheckpointSettings checkpointing,
         KafkaSecurity kafkaSecurity,
         Duration transactionTimeout,
-        Pseudonyms pseudonyms) {
+        Pseudonyms pseudonyms,
+        DriftSettings drift) {
 
     /** The fixture models shipped in the repository, relative to its root. */
     public static final Path FIXTURE_EMBEDDER = Path.of("models/fixtures/vit-tiny.onnx");
@@ -106,6 +110,9 @@ public record JobConfig(
         if (pseudonyms == null) {
             pseudonyms = Pseudonyms.OFF;
         }
+        if (drift == null) {
+            drift = DriftSettings.DEFAULTS;
+        }
     }
 
     /**
@@ -142,7 +149,8 @@ public record JobConfig(
                 CheckpointSettings.DEFAULT,
                 KafkaSecurity.NONE,
                 DEFAULT_TRANSACTION_TIMEOUT,
-                Pseudonyms.OFF);
+                Pseudonyms.OFF,
+                DriftSettings.DEFAULTS);
     }
 
     public Builder toBuilder() {
@@ -172,6 +180,7 @@ public record JobConfig(
         private KafkaSecurity kafkaSecurity;
         private Duration transactionTimeout;
         private Pseudonyms pseudonyms;
+        private DriftSettings drift;
 
         private Builder(JobConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -195,6 +204,7 @@ public record JobConfig(
             kafkaSecurity = c.kafkaSecurity;
             transactionTimeout = c.transactionTimeout;
             pseudonyms = c.pseudonyms;
+            drift = c.drift;
         }
 
         public Builder groupId(String v) {
@@ -297,6 +307,11 @@ public record JobConfig(
             return this;
         }
 
+        public Builder drift(DriftSettings v) {
+            drift = v;
+            return this;
+        }
+
         public JobConfig build() {
             return new JobConfig(
                     bootstrapServers,
@@ -319,7 +334,8 @@ public record JobConfig(
                     checkpointing,
                     kafkaSecurity,
                     transactionTimeout,
-                    pseudonyms);
+                    pseudonyms,
+                    drift);
         }
     }
 }

@@ -11,13 +11,15 @@ import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.DeadLetter;
 import org.bloomstream.schemas.avro.ScanEvent;
+import org.bloomstream.schemas.avro.ScannerDrift;
 import org.bloomstream.schemas.avro.SpecimenReport;
 import org.bloomstream.schemas.avro.SpecimenStatus;
 
 /**
  * The typed topic registry. Every producer, consumer, Streams topology and Flink connector in the
- * project takes its topic name and serdes from here. Keys are specimen ids everywhere, so one
- * specimen's records stay in one partition and in order.
+ * project takes its topic name and serdes from here. Keys are specimen ids everywhere (except
+ * {@code scanners.drift}, keyed by scanner), so one specimen's records stay in one partition and in
+ * order.
  */
 public final class Topics {
     private Topics() {}
@@ -97,6 +99,17 @@ public final class Topics {
                     Serdes.String(),
                     "final reports as FHIR R4 bundles (JSON)");
 
+    /**
+     * Per-scanner drift of the embeddings against the serving head's fitting cells (batch-effect
+     * watch); keyed by scanner id, not specimen: one scanner's records stay in order.
+     */
+    public static final Topic<String, ScannerDrift> SCANNERS_DRIFT =
+            new Topic<>(
+                    "scanners.drift",
+                    Serdes.String(),
+                    new AvroSerde<>(ScannerDrift.class),
+                    "per-scanner embedding drift against the head's reference, keyed by scanner");
+
     private static final List<Topic<String, ?>> ALL =
             List.of(
                     CELLS_RAW,
@@ -107,7 +120,8 @@ public final class Topics {
                     ALERTS_AML,
                     SPECIMEN_STATUS,
                     SPECIMEN_REPORTS,
-                    SPECIMEN_FHIR);
+                    SPECIMEN_FHIR,
+                    SCANNERS_DRIFT);
 
     private static final Map<String, Topic<String, ?>> BY_NAME =
             ALL.stream().collect(Collectors.toUnmodifiableMap(Topic::name, Function.identity()));

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             SynthCommand.class,
             FitHeadCommand.class,
             EvaluateCommand.class,
+            BatchEffectsCommand.class,
             BenchCommand.class,
             FuzzCommand.class,
             IngestWithToolsCommand.class,

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.bloomstream.devkit.demo.DemoRun;
+import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.job.cli.PipelineOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -100,6 +101,15 @@ final class DemoCommand implements Callable<Integer> {
                             + " final state (default: ${DEFAULT-VALUE}).")
     long lingerS;
 
+    @Option(
+            names = "--stain-shift",
+            paramLabel = "SCANNER@CROPS",
+            description =
+                    "Shift one synthetic scanner's stain (less green, more blue) once the room"
+                            + " has sent CROPS crops, e.g. synth-scanner-2@400: the drift watch"
+                            + " flags it on the live page and on scanners.drift.")
+    String stainShift;
+
     @Mixin PipelineOptions pipeline;
 
     /** Where a test joins the run (the browser test opens the live page); none by default. */
@@ -128,10 +138,20 @@ final class DemoCommand implements Callable<Integer> {
                                                 "bloomstream-demo-" + System.nanoTime())
                                         .build(),
                         livePort,
-                        Duration.ofSeconds(Math.max(0, lingerS)));
+                        Duration.ofSeconds(Math.max(0, lingerS)),
+                        stainShift == null ? null : stainShift(stainShift));
         DemoRun.Result result = new DemoRun(options, System.out, hooks).run();
         System.out.println(DemoRun.summaryLine(result.summary()));
         System.out.flush();
         return result.ok() ? 0 : 1;
+    }
+
+    private static SyntheticScanner.StainShift stainShift(String spec) {
+        int at = spec.lastIndexOf('@');
+        if (at < 1) {
+            throw new IllegalArgumentException("--stain-shift: expected SCANNER@CROPS: " + spec);
+        }
+        return SyntheticScanner.StainShift.pinkBlue(
+                spec.substring(0, at), Long.parseLong(spec.substring(at + 1)));
     }
 }

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.bloomstream.inference.drift.DriftProfile;
 import org.bloomstream.inference.typing.CellTypeHead;
 import org.bloomstream.inference.typing.KnnHead;
 import org.bloomstream.inference.typing.UnknownPolicy;
@@ -189,7 +190,8 @@ final class FitHeadCommand implements Callable<Integer> {
                         data.rows(),
                         options,
                         prov);
-        head.write(out);
+        DriftProfile drift = DriftProfile.fit(head, data.rows());
+        drift.writeWith(head, out);
         double seconds = (System.nanoTime() - t0) / 1e9;
         UnknownPolicy u = head.unknownPolicy();
         System.out.printf(

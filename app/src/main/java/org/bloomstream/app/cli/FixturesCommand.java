@@ -49,7 +49,7 @@ final class FixturesCommand implements Callable<Integer> {
         Path m = model != null ? model : home.resolve(JobConfig.FIXTURE_EMBEDDER);
         DemoHead.Fit served = DemoHead.fit(m, perKind);
         Path out = headOut != null ? headOut : home.resolve(JobConfig.FIXTURE_CELL_HEAD);
-        served.head().write(out);
+        served.write(out);
         System.out.printf(
                 Locale.ROOT,
                 "head %s: %s, %d classes, held-out accuracy %.3f, unknown %.3f%n",

@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,6 +46,14 @@ class LivePageBrowserTest {
     private static final int SPECIMENS = 4;
     private static final int CELLS = 120;
 
+    /**
+     * The scanner whose stain shifts a quarter into the run (after 120 of the room's 480 crops, so
+     * about 90 of its 120 cells are shifted); the drift window is 8 buckets of 8 cells here.
+     */
+    private static final String DRIFTING = "synth-scanner-2";
+
+    private static final double DRIFT_THRESHOLD = 0.02;
+
     /** What the page shows, read from its DOM. */
     private static final String STATE =
             """
@@ -68,7 +78,12 @@ class LivePageBrowserTest {
                     .filter(i => !i.complete).length,
                 alerted: a.classList.contains('alerted')
               })),
-              alerts: [...document.querySelectorAll('#alerts li')].map(li => li.dataset.alertId)
+              alerts: [...document.querySelectorAll('#alerts li')].map(li => li.dataset.alertId),
+              scanners: [...document.querySelectorAll('#scanners li')].map(li => ({
+                id: li.dataset.scannerId,
+                alert: li.dataset.alert === 'true',
+                flag: (li.querySelector('.drift-flag') || {}).textContent || null
+              }))
             })
             """;
 
@@ -234,7 +249,9 @@ class LivePageBrowserTest {
                                 awaitPage(
                                         browser,
                                         s -> complete(s, ids),
-                                        "every specimen reported, with thumbnails loaded",
+                                        "every specimen reported, with thumbnails loaded, and "
+                                                + DRIFTING
+                                                + " flagged as drifting",
                                         last);
                                 // What is drawn, at the two widths a lab screen has.
                                 for (int[] size : SIZES) {
@@ -267,7 +284,13 @@ class LivePageBrowserTest {
                             "--rate",
                             "150",
                             "--bad-fraction",
-                            "0.02");
+                            "0.02",
+                            "--stain-shift",
+                            DRIFTING + "@120",
+                            "--drift-bucket-cells",
+                            "8",
+                            "--drift-threshold",
+                            String.valueOf(DRIFT_THRESHOLD));
             assertThat(r.exitCode()).isZero();
             assertThat(r.summary().get("reports").asLong()).isEqualTo(SPECIMENS);
 
@@ -334,6 +357,13 @@ class LivePageBrowserTest {
                     .as("the alert feed")
                     .isEqualTo(r.summary().get("alerts").asInt());
             assertThat(end.get("alerts").size()).isPositive();
+
+            // The drift watch: every scanner listed, the stained one flagged by name.
+            Map<String, JsonNode> scanners = new TreeMap<>();
+            end.get("scanners").forEach(sc -> scanners.put(sc.get("id").asText(), sc));
+            assertThat(scanners).containsKey(DRIFTING).hasSize(4);
+            assertThat(scanners.get(DRIFTING).get("alert").asBoolean()).isTrue();
+            assertThat(scanners.get(DRIFTING).get("flag").asText()).isEqualTo("DRIFT");
         }
     }
 
@@ -384,7 +414,11 @@ class LivePageBrowserTest {
                 reported.add(sp.get("id").asText());
             }
         }
-        return reported.containsAll(ids) && !s.get("alerts").isEmpty();
+        boolean flagged = false;
+        for (JsonNode sc : s.path("scanners")) {
+            flagged |= sc.get("id").asText().equals(DRIFTING) && sc.get("alert").asBoolean();
+        }
+        return reported.containsAll(ids) && !s.get("alerts").isEmpty() && flagged;
     }
 
     /** Polls the page's state until {@code done} holds, for up to 60 s. */

@@ -49,6 +49,11 @@ class GrafanaDashboardTest {
                     OP + "unknownCells",
                     OP + "typeConfidence",
                     OP + "endToEndLatencyMs",
+                    // scanner-drift (a group scanner=<id>, so a label per scanner)
+                    OP + "scanner_driftMmd2",
+                    OP + "scanner_driftAlert",
+                    OP + "scanner_driftSimilarityDrop",
+                    OP + "scanner_driftUnknownRate",
                     // dead letters (job)
                     OP + "reason_deadLetters",
                     // specimen-mil
@@ -183,7 +188,8 @@ class GrafanaDashboardTest {
                         "alerts",
                         "open specimens",
                         "execution provider",
-                        "queue vs compute")) {
+                        "queue vs compute",
+                        "drift")) {
             assertThat(titles).as("a panel about %s", topic).anyMatch(t -> t.contains(topic));
         }
     }

@@ -117,6 +117,39 @@ public final class HeadFiles {
 
     /** Writes any kind of head. */
     public static void write(CellTypeHead head, Path file) throws IOException {
+        write(head, file, Map.of());
+    }
+
+    /**
+     * Reads one extra top-level section of a head file (for example {@code driftProfile}) without
+     * decoding the kNN bank; empty when the file has none (older files).
+     */
+    public static java.util.Optional<JsonNode> section(Path file, String name) throws IOException {
+        try (InputStream in = Files.newInputStream(file);
+                JsonParser p = JSON.getFactory().createParser(in)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException(file + ": not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals(name)) {
+                    return java.util.Optional.of(p.readValueAsTree());
+                }
+                p.skipChildren();
+            }
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(file + ": not a valid head file: " + e.getOriginalMessage(), e);
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Writes any kind of head with extra top-level sections that other packages own (the drift
+     * profile). Readers that do not know a section ignore it, so the format string stays.
+     */
+    public static void write(CellTypeHead head, Path file, Map<String, JsonNode> sections)
+            throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         if (dir != null) {
             Files.createDirectories(dir);
@@ -169,6 +202,7 @@ public final class HeadFiles {
         if (!head.provenance().isEmpty()) {
             h.set("provenance", JSON.valueToTree(head.provenance()));
         }
+        sections.forEach(h::set);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (OutputStream os = Files.newOutputStream(tmp);
                 JsonGenerator g = JSON.getFactory().createGenerator(os)) {

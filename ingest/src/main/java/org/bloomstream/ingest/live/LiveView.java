@@ -26,6 +26,7 @@ import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.LabelProbability;
 import org.bloomstream.schemas.avro.ScanEvent;
 import org.bloomstream.schemas.avro.ScanEventType;
+import org.bloomstream.schemas.avro.ScannerDrift;
 import org.bloomstream.schemas.avro.SpecimenPhase;
 import org.bloomstream.schemas.avro.SpecimenReport;
 import org.bloomstream.schemas.avro.SpecimenStatus;
@@ -39,9 +40,9 @@ import org.bloomstream.schemas.avro.TypeCount;
  * <p>Sources: {@code scans.events} (a scan started or finished, the expected count), {@code
  * cells.classified} (live cell counts and differential between statuses), {@code specimens.status}
  * (probabilities, most attended cells, the MIL's counts), {@code alerts.aml}, {@code
- * specimens.reports} (the close) and {@code cells.accepted} (the images, for thumbnails). Records
- * are fed in by {@link LiveViewConsumer}; every method is synchronized, so the HTTP threads read
- * consistent snapshots.
+ * specimens.reports} (the close), {@code cells.accepted} (the images, for thumbnails) and {@code
+ * scanners.drift} (the latest drift record of each scanner). Records are fed in by {@link
+ * LiveViewConsumer}; every method is synchronized, so the HTTP threads read consistent snapshots.
  *
  * <p><b>Thumbnails, and why this way.</b> The view cannot know, when a crop arrives on {@code
  * cells.accepted}, whether the MIL will ever rank it among the most attended: that comes later, on
@@ -109,6 +110,14 @@ public final class LiveView {
     private final Map<String, Specimen> closed = new LinkedHashMap<>();
 
     private final ArrayDeque<AmlAlert> alerts = new ArrayDeque<>();
+
+    /**
+     * The latest drift record of each scanner, by scanner id (a lab has a handful of scanners; at
+     * most {@link #MAX_SCANNERS} are kept, the least recently heard dropped first).
+     */
+    private final LinkedHashMap<String, ScannerDrift> drift = new LinkedHashMap<>();
+
+    static final int MAX_SCANNERS = 64;
 
     /** Encoded crops of open specimens, oldest first, by (specimen id, cell id). */
     private final LinkedHashMap<CellRef, byte[]> crops = new LinkedHashMap<>();
@@ -185,6 +194,8 @@ public final class LiveView {
                 onAlert(Topics.ALERTS_AML.deserializeValue(value));
             } else if (topic.equals(Topics.SPECIMEN_REPORTS.name())) {
                 onReport(Topics.SPECIMEN_REPORTS.deserializeValue(value));
+            } else if (topic.equals(Topics.SCANNERS_DRIFT.name())) {
+                onDrift(Topics.SCANNERS_DRIFT.deserializeValue(value));
             }
         } catch (RuntimeException e) {
             synchronized (this) {
@@ -201,7 +212,8 @@ public final class LiveView {
                 Topics.CELLS_CLASSIFIED.name(),
                 Topics.SPECIMEN_STATUS.name(),
                 Topics.ALERTS_AML.name(),
-                Topics.SPECIMEN_REPORTS.name());
+                Topics.SPECIMEN_REPORTS.name(),
+                Topics.SCANNERS_DRIFT.name());
     }
 
     // ---------------------------------------------------------------- inputs
@@ -214,6 +226,7 @@ public final class LiveView {
         open.clear();
         closed.clear();
         alerts.clear();
+        drift.clear();
         crops.clear();
         cachedBytes = 0;
         cellsClassified = 0;
@@ -389,6 +402,20 @@ public final class LiveView {
         return n;
     }
 
+    /** The latest drift record of a scanner; an older one (by cells seen) is ignored. */
+    public synchronized void onDrift(ScannerDrift d) {
+        ScannerDrift old = drift.get(d.getScannerId());
+        if (old != null && old.getCellsSeen() > d.getCellsSeen()) {
+            return;
+        }
+        drift.remove(d.getScannerId());
+        drift.put(d.getScannerId(), d);
+        if (drift.size() > MAX_SCANNERS) {
+            drift.remove(drift.keySet().iterator().next());
+        }
+        changed();
+    }
+
     /** Everything the page shows, as JSON. */
     public synchronized ObjectNode snapshot() {
         dropStale();
@@ -410,6 +437,10 @@ public final class LiveView {
         for (Specimen s : reported) {
             specimens.add(json(s));
         }
+        ArrayNode scanners = root.putArray("scanners");
+        drift.values().stream()
+                .sorted(Comparator.comparing(ScannerDrift::getScannerId))
+                .forEach(d -> scanners.add(json(d)));
         ArrayNode feed = root.putArray("alerts");
         for (AmlAlert a : alerts) {
             feed.add(json(a));
@@ -592,6 +623,26 @@ public final class LiveView {
             n.put("reportedAt", r.getReportTime().toString());
         }
         n.put("statusSequence", st == null ? 0 : st.getSequence());
+        return n;
+    }
+
+    private static ObjectNode json(ScannerDrift d) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("scannerId", d.getScannerId());
+        n.put("cellsSeen", d.getCellsSeen());
+        n.put("windowCells", d.getWindowCells());
+        n.put("mmd2", d.getMmd2());
+        n.put("threshold", d.getMmd2Threshold());
+        if (d.getSimilarityDrop() != null) {
+            n.put("similarityDrop", d.getSimilarityDrop());
+        }
+        n.put("unknownRate", d.getUnknownRate());
+        n.put("referenceUnknownRate", d.getReferenceUnknownRate());
+        n.put("alert", d.getAlert());
+        if (d.getReason() != null) {
+            n.put("reason", d.getReason());
+        }
+        putTime(n, "lastCaptureTime", d.getLastCaptureTime());
         return n;
     }
 

@@ -141,6 +141,10 @@
     list.replaceChildren(...data.specimens.map(specimenCard));
     document.getElementById('empty').hidden = data.specimens.length > 0;
 
+    const scanners = data.scanners || [];
+    document.getElementById('no-scanners').hidden = scanners.length > 0;
+    document.getElementById('scanners').replaceChildren(...scanners.map(scannerRow));
+
     const alerts = document.getElementById('alerts');
     alerts.replaceChildren(...data.alerts.map(a => {
       const li = el('li');
@@ -149,6 +153,28 @@
         ' after ' + a.cellCount + ' cells', el('div', 'when', time(a.alertTime)));
       return li;
     }));
+  }
+
+  // One scanner's batch-effect signal: MMD^2 of its last window against the head's fitting cells,
+  // as a bar scaled to twice the alert threshold (the threshold is the bar's middle mark).
+  function scannerRow(d) {
+    const li = el('li', d.alert ? 'scanner drifting' : 'scanner');
+    li.dataset.scannerId = d.scannerId;
+    li.dataset.alert = d.alert ? 'true' : 'false';
+    const head = el('div', 'scanner-head');
+    head.append(el('strong', null, d.scannerId),
+      el('span', d.alert ? 'drift-flag' : 'drift-ok', d.alert ? 'DRIFT' : 'steady'));
+    li.append(head);
+    const track = el('span', 'track');
+    const fill = el('span', 'fill');
+    fill.style.width = Math.max(0, Math.min(100, 50 * d.mmd2 / d.threshold)) + '%';
+    track.append(fill, el('span', 'mark'));
+    li.append(track);
+    const sim = d.similarityDrop === undefined ? '' : ' · similarity drop ' + d.similarityDrop.toFixed(3);
+    li.append(el('div', 'when', 'MMD² ' + d.mmd2.toFixed(4) + ' (alert > ' + d.threshold +
+      ')' + sim + ' · unknown ' + pct(d.unknownRate) + ' (ref ' + pct(d.referenceUnknownRate) +
+      ') · ' + d.windowCells + ' cells'));
+    return li;
   }
 
   function source(ok, message) {

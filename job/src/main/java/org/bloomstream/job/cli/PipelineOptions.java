@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.bloomstream.aggregation.alert.AlertPolicy;
 import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.drift.DriftSettings;
 import org.bloomstream.inference.image.AlphaPolicy;
 import org.bloomstream.job.JobConfig;
 import org.bloomstream.job.Pseudonyms;
@@ -165,6 +166,23 @@ public final class PipelineOptions {
                             + " (default: ${DEFAULT-VALUE}).")
     long inactivityS;
 
+    @Option(
+            names = "--drift-threshold",
+            defaultValue = "0.02",
+            description =
+                    "Per-scanner drift alert when the MMD^2 of a scanner's last window against"
+                            + " the head's fitting cells is above this; the drift page of the"
+                            + " manual says how to set it (default: ${DEFAULT-VALUE}).")
+    double driftThreshold;
+
+    @Option(
+            names = "--drift-bucket-cells",
+            defaultValue = "64",
+            description =
+                    "Per-scanner drift window: 8 buckets of this many cells, a record per bucket,"
+                            + " alerts from 4 buckets on (default: ${DEFAULT-VALUE}).")
+    int driftBucketCells;
+
     public JobConfig toConfig(String bootstrapServers) {
         Path home = BloomstreamHome.path();
         AlertPolicy policy =
@@ -196,6 +214,7 @@ public final class PipelineOptions {
                 .alphaPolicy(AlphaPolicy.parse(alpha))
                 .emitEmbeddings(emitEmbeddings)
                 .alertPolicy(policy)
+                .drift(DriftSettings.of(driftBucketCells, driftThreshold))
                 .checkpointing(checkpoints.settings())
                 .transactionTimeout(Duration.ofSeconds(checkpoints.transactionTimeoutS))
                 .pseudonyms(

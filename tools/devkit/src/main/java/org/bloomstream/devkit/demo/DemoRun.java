@@ -46,6 +46,8 @@ public final class DemoRun {
      * @param job the job configuration given the broker address
      * @param livePort port of the live page on loopback, 0 for any free port, negative for none
      * @param linger keep the live page (and the runtime) up this long after the run
+     * @param stainShift one synthetic scanner's stain shifts mid-run (null: none), to show the
+     *     drift watch
      */
     public record Options(
             long seed,
@@ -58,7 +60,8 @@ public final class DemoRun {
             Path workDir,
             Function<String, JobConfig> job,
             int livePort,
-            Duration linger) {
+            Duration linger,
+            SyntheticScanner.StainShift stainShift) {
         public Options(
                 long seed,
                 int specimens,
@@ -80,7 +83,8 @@ public final class DemoRun {
                     workDir,
                     job,
                     0,
-                    Duration.ZERO);
+                    Duration.ZERO,
+                    null);
         }
     }
 
@@ -133,12 +137,13 @@ public final class DemoRun {
         } else {
             SyntheticScanner scanner =
                     new SyntheticScanner(
-                            SyntheticScanner.Config.of(
-                                            options.seed(),
-                                            options.specimens(),
-                                            options.cellsPerSpecimen())
-                                    .withBadFraction(options.badFraction())
-                                    .withStartTime(Instant.now()));
+                                    SyntheticScanner.Config.of(
+                                                    options.seed(),
+                                                    options.specimens(),
+                                                    options.cellsPerSpecimen())
+                                            .withBadFraction(options.badFraction())
+                                            .withStartTime(Instant.now()))
+                            .withStainShift(options.stainShift());
             scanner.specimens().forEach((id, p) -> truth.put(id, p.label()));
             feed = scanner;
             cropsExpected = scanner.totalCrops();

@@ -111,10 +111,70 @@ public final class SyntheticScanner implements Iterable<Emission> {
         }
     }
 
+    /**
+     * A stain or colour shift on one scanner from some point of the run on: a new stain lot, a lamp
+     * ageing, a white balance gone wrong. Each channel of that scanner's crops is scaled by its
+     * gain (clamped to 0..255) before JPEG encoding; the cells themselves, their kinds and ids are
+     * the same as without the shift.
+     *
+     * @param scannerId e.g. {@code synth-scanner-2}
+     * @param afterCrops the shift applies once the room has emitted this many crops
+     * @param red gain of the red channel (1 = unchanged)
+     * @param green gain of the green channel
+     * @param blue gain of the blue channel
+     */
+    public record StainShift(
+            String scannerId, long afterCrops, double red, double green, double blue) {
+        public StainShift {
+            if (afterCrops < 0 || !(red >= 0 && green >= 0 && blue >= 0)) {
+                throw new IllegalArgumentException("afterCrops and gains must be >= 0");
+            }
+        }
+
+        /** A pinker, bluer stain: less green, more blue (eosin/haematoxylin balance moved). */
+        public static StainShift pinkBlue(String scannerId, long afterCrops) {
+            return new StainShift(scannerId, afterCrops, 1.1, 0.7, 1.25);
+        }
+
+        BufferedImage apply(BufferedImage in) {
+            BufferedImage out =
+                    new BufferedImage(in.getWidth(), in.getHeight(), BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < in.getHeight(); y++) {
+                for (int x = 0; x < in.getWidth(); x++) {
+                    int rgb = in.getRGB(x, y);
+                    int r = gain((rgb >> 16) & 0xff, red);
+                    int g = gain((rgb >> 8) & 0xff, green);
+                    int b = gain(rgb & 0xff, blue);
+                    out.setRGB(x, y, (r << 16) | (g << 8) | b);
+                }
+            }
+            return out;
+        }
+
+        private static int gain(int v, double g) {
+            return (int) Math.min(255, Math.round(v * g));
+        }
+    }
+
     private final Config config;
+    private final StainShift stainShift;
 
     public SyntheticScanner(Config config) {
+        this(config, null);
+    }
+
+    private SyntheticScanner(Config config, StainShift stainShift) {
         this.config = config;
+        this.stainShift = stainShift;
+    }
+
+    /** The same room with one scanner's stain shifted from some point on (null: none). */
+    public SyntheticScanner withStainShift(StainShift shift) {
+        return new SyntheticScanner(config, shift);
+    }
+
+    public StainShift stainShift() {
+        return stainShift;
     }
 
     public Config config() {
@@ -212,6 +272,7 @@ public final class SyntheticScanner implements Iterable<Emission> {
         private final Deque<Scan> active = new ArrayDeque<>();
         private int nextSpecimen = 0;
         private long sequence = 0;
+        private long crops = 0;
 
         Run() {
             while (active.size() < config.concurrentScans() && nextSpecimen < config.specimens()) {
@@ -267,7 +328,13 @@ public final class SyntheticScanner implements Iterable<Emission> {
             long imageSeed = scan.random.nextLong();
             boolean bad = scan.random.nextDouble() < config.badFraction();
             String cellId = scan.specimenId + "-c" + String.format("%05d", n + 1);
-            byte[] jpeg = renderJpeg(renderer, kind, imageSeed);
+            boolean shifted =
+                    stainShift != null
+                            && crops >= stainShift.afterCrops()
+                            && scan.scannerId.equals(stainShift.scannerId());
+            crops++;
+            BufferedImage image = renderer.render(kind, imageSeed);
+            byte[] jpeg = jpeg(shifted ? stainShift.apply(image) : image);
             CellCrop crop =
                     CellCrop.newBuilder()
                             .setCellId(cellId)
