@@ -5,11 +5,13 @@ import org.apache.flink.configuration.Configuration;
 /**
  * Settings for the local Flink cluster (a MiniCluster) that {@code bloomstream job} starts when it
  * is not submitted to a cluster, and that the embedded runtime starts. Closed by default: every
- * server of it (the REST API and web UI, the blob server, RPC) binds 127.0.0.1, and the REST API
- * can neither cancel, submit nor rescale jobs and sends no CORS wildcard, so a web page in the
- * operator's browser cannot drive or read it either. Flink's defaults are the opposite (all
- * interfaces, {@code web.cancel.enable: true}, {@code Access-Control-Allow-Origin: *}) because a
- * cluster is expected to sit behind its own network policy; a local one on a lab PC has none.
+ * server of it (the REST API and web UI, the blob server, RPC) binds 127.0.0.1, the REST API is
+ * read-only and answers only to loopback host names ({@link LocalRestGuard}: Flink's {@code
+ * web.cancel.enable} and {@code web.submit.enable}, also set, only hide the web UI's buttons) and
+ * sends no CORS wildcard, so a web page in the operator's browser cannot drive or read it either.
+ * Flink's defaults are the opposite (all interfaces, {@code web.cancel.enable: true}, {@code
+ * Access-Control-Allow-Origin: *}) because a cluster is expected to sit behind its own network
+ * policy; a local one on a lab PC has none.
  */
 public final class LocalClusterSettings {
     /** The only origin the REST API names in CORS answers: none a foreign page has. */
@@ -35,6 +37,8 @@ public final class LocalClusterSettings {
         c.setString("web.submit.enable", "false");
         c.setString("web.rescale.enable", "false");
         c.setString("web.access-control-allow-origin", CORS_ORIGIN);
+        // The two flags above only hide the web UI's buttons; this makes the API read-only.
+        c.set(LocalRestGuard.ENABLED, true);
         return c;
     }
 }

@@ -22,5 +22,21 @@ class LocalClusterSettingsTest {
                 .containsEntry("web.submit.enable", "false")
                 .containsEntry("web.rescale.enable", "false");
         assertThat(c.get("web.access-control-allow-origin")).isNotEqualTo("*");
+        assertThat(LocalClusterSettings.closed().get(LocalRestGuard.ENABLED))
+                .as("the read-only guard (the web.* flags only hide UI buttons)")
+                .isTrue();
+    }
+
+    @Test
+    void theGuardAnswersOnlyLoopbackHostNames() {
+        assertThat(LocalRestGuard.loopbackHost("127.0.0.1:8081")).isTrue();
+        assertThat(LocalRestGuard.loopbackHost("LOCALHOST:8081")).isTrue();
+        assertThat(LocalRestGuard.loopbackHost("localhost")).isTrue();
+        assertThat(LocalRestGuard.loopbackHost("[::1]:8081")).isTrue();
+        assertThat(LocalRestGuard.loopbackHost("evil.example:8081")).isFalse();
+        assertThat(LocalRestGuard.loopbackHost("127.0.0.1.evil.example")).isFalse();
+        assertThat(LocalRestGuard.loopbackHost("localhost.evil.example:80")).isFalse();
+        assertThat(LocalRestGuard.loopbackHost("")).isFalse();
+        assertThat(LocalRestGuard.loopbackHost(null)).isFalse();
     }
 }

@@ -207,12 +207,14 @@ public final class CropHttpServer implements AutoCloseable {
     private final AtomicLong cropsAcknowledged = new AtomicLong();
     private final AtomicLong throttled = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong bodiesReading = new AtomicLong();
     private final IngestMetrics metrics;
 
     private CropHttpServer(
             Options options, CropSender sender, IngestMetrics metrics, Readiness readiness) {
         this.metrics = metrics;
         metrics.inFlightBytes(sender, CropSender::inFlightBytes);
+        metrics.bodiesReading(bodiesReading, AtomicLong::get);
         QueuedThreadPool pool = new QueuedThreadPool(options.threads(), 4);
         pool.setName("ingest-http");
         server = new Server(pool);
@@ -261,6 +263,11 @@ public final class CropHttpServer implements AutoCloseable {
     /** Requests answered 429. */
     public long throttled() {
         return throttled.get();
+    }
+
+    /** Uploads whose body is still arriving (slow clients; read without holding a thread). */
+    public long bodiesReading() {
+        return bodiesReading.get();
     }
 
     public IngestMetrics metrics() {
@@ -537,7 +544,12 @@ public final class CropHttpServer implements AutoCloseable {
                                                     new ReadDeadline(options.readDeadline())),
                                     options.readDeadline().toMillis(),
                                     TimeUnit.MILLISECONDS);
-            read.whenComplete((v, e) -> task.cancel());
+            bodiesReading.incrementAndGet();
+            read.whenComplete(
+                    (v, e) -> {
+                        task.cancel();
+                        bodiesReading.decrementAndGet();
+                    });
             return read;
         }
 

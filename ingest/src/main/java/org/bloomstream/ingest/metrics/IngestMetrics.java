@@ -61,6 +61,7 @@ public final class IngestMetrics implements AutoCloseable {
     static final String HTTP_REQUESTS = "bloomstream.ingest.http.requests";
     static final String GATE_VALIDATION = "bloomstream.ingest.gate.validation";
     static final String IN_FLIGHT = "bloomstream.ingest.in.flight.bytes";
+    static final String BODIES_READING = "bloomstream.ingest.http.bodies.reading";
 
     private final PrometheusMeterRegistry registry;
     private final List<AutoCloseable> binders = new ArrayList<>();
@@ -165,6 +166,13 @@ public final class IngestMetrics implements AutoCloseable {
         Gauge.builder(IN_FLIGHT, owner, bytes)
                 .description("bytes handed to the producer and not yet acknowledged")
                 .baseUnit("bytes")
+                .register(registry);
+    }
+
+    /** Uploads whose body is still arriving: many of them at once are slow or stalled clients. */
+    public <T> void bodiesReading(T owner, ToDoubleFunction<T> count) {
+        Gauge.builder(BODIES_READING, owner, count)
+                .description("uploads whose body is still arriving (slow clients show here)")
                 .register(registry);
     }
 

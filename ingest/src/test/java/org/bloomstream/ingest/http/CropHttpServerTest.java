@@ -362,6 +362,35 @@ class CropHttpServerTest {
         assertThat(r.get().body()).contains("not present in metadata").doesNotContain("org.apache");
     }
 
+    @Test
+    void malformedMultipartBodiesAre400WithoutJavaClassNames() throws Exception {
+        // Issue 20, defect 5: on 99b1b3b these answered "malformed multipart request:
+        // java.io.EOFException: unexpected EOF in HEADER_VALUE" and the like.
+        start(true, 1 << 20, 1 << 20);
+        String[][] probes = {
+            {
+                "multipart/form-data; boundary=xyz",
+                "--xyz\r\nContent-Disposition: form-data; name=\"a\""
+            },
+            {"multipart/form-data", "--xyz\r\n\r\nx\r\n--xyz--\r\n"},
+            {"multipart/form-data; boundary=xyz", "garbage without any boundary"},
+        };
+        for (String[] probe : probes) {
+            HttpResponse<String> r =
+                    send(
+                            post("/v1/crops")
+                                    .header("Content-Type", probe[0])
+                                    .POST(HttpRequest.BodyPublishers.ofString(probe[1])));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+            assertThat(r.body())
+                    .doesNotContain("org.eclipse")
+                    .doesNotContain("org.apache")
+                    .doesNotContain("java.")
+                    .doesNotContain("Exception");
+        }
+        assertThat(producer.history()).isEmpty();
+    }
+
     private static void field(
             ByteArrayOutputStream out, String boundary, String name, String value) {
         out.writeBytes(

@@ -65,7 +65,12 @@ class SlowClientTest {
                 s.getOutputStream().flush();
                 slow.add(s);
             }
-            Thread.sleep(500); // let every slow request reach the handler
+            // Every slow request must be in the handler, waiting for its body, before we probe.
+            long until = System.nanoTime() + 30_000_000_000L;
+            while (server.bodiesReading() < SLOW && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(server.bodiesReading()).as("slow bodies being read").isEqualTo(SLOW);
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
             URI base = URI.create("http://127.0.0.1:" + server.port());
             for (int round = 0; round < 3; round++) {

@@ -308,10 +308,12 @@ public final class EmbeddedRuntime implements AutoCloseable {
         LocalClusterSettings.applyTo(c);
         c.setString("taskmanager.memory.managed.size", "64m");
         if (metricsPort > 0) {
-            // The same reporter a Flink cluster uses (see docker/ and k8s/): one scrape target.
+            // The exposition a Flink cluster's reporter gives (see docker/ and k8s/), but on
+            // loopback only: Flink's own reporter has no bind address and listens everywhere.
             c.setString(
                     "metrics.reporter.prom.factory.class",
-                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+                    LoopbackPrometheusReporter.Factory.class.getName());
+            c.setString("metrics.reporter.prom.host", "127.0.0.1");
             c.setString("metrics.reporter.prom.port", String.valueOf(metricsPort));
             c.setString("metrics.reporter.prom.interval", "1 s");
         }

@@ -23,6 +23,7 @@ import org.bloomstream.devkit.feed.FeedProducer;
 import org.bloomstream.devkit.feed.SpecimenProfile;
 import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.inference.typing.CellTypeHead;
+import org.bloomstream.ingest.ListeningSockets;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.DeadLetter;
@@ -75,6 +76,12 @@ class EndToEndTest {
             // through (on a busy machine the job may have embedded every crop before 200 of
             // them are committed, and nothing would move after that).
             Map<String, Double> early = MetricsScrape.scrape(metricsPort);
+            // Closed by default (issue 20): the broker, the gate, Flink's REST, blob and RPC
+            // servers and the metric reporter are all up now, and none listens beyond loopback.
+            assertThat(ListeningSockets.ofThisProcess())
+                    .as("sockets this JVM listens on")
+                    .isNotEmpty()
+                    .allMatch(ListeningSockets.Listener::loopback);
             FeedProducer.Sent sent = producer.send(emissions, 0, null);
             assertThat(sent.cropsIn()).isEqualTo(1200);
 

@@ -1,5 +1,9 @@
 package org.bloomstream.embedded.kafka;
 
+import java.lang.reflect.Field;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.ServerSocketFactory;
 import org.bloomstream.schemas.Topic;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.kafka.ClientSettings;
@@ -86,6 +91,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         brokerConfig.forEach(builder::setConfigProp);
         KafkaClusterTestKit cluster = builder.build();
         try {
+            listenOnLoopbackOnly(cluster);
             formatQuietly(cluster);
             cluster.startup();
             cluster.waitForReadyBrokers();
@@ -149,6 +155,49 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** What clients need to reach {@link #bootstrapServers()}: plaintext unless SASL_SSL. */
     public KafkaSecurity clientSecurity() {
         return secure == null ? KafkaSecurity.NONE : secure.clientSecurity();
+    }
+
+    /**
+     * The test kit reserves each listener's port by binding it on every interface ({@code new
+     * InetSocketAddress(port)} in its {@code PreboundSocketFactoryManager}) and hands that socket
+     * to the broker at its first start, whatever host the listener names. On a lab PC running the
+     * demo that published an unauthenticated broker, patient ids and crops included, to the network
+     * (found by {@code EndToEndTest}'s socket check). Before the first start, each reserved socket
+     * is closed and bound again on loopback at the same port; a restarted broker already binds the
+     * listener's host, {@code localhost}.
+     *
+     * <p>Limit: the kit keeps the sockets private, so they are reached by reflection; a Kafka
+     * upgrade that changes them fails here, loudly. Between the close and the new bind another
+     * process could take the port; the start then fails with a bind error rather than listen
+     * anywhere else.
+     */
+    private static void listenOnLoopbackOnly(KafkaClusterTestKit cluster) throws Exception {
+        Field managerField = KafkaClusterTestKit.class.getDeclaredField("socketFactoryManager");
+        managerField.setAccessible(true);
+        Object manager = managerField.get(cluster);
+        Field socketsField = manager.getClass().getDeclaredField("sockets");
+        socketsField.setAccessible(true);
+        @SuppressWarnings("unchecked")
+        Map<Integer, Map<String, ServerSocketChannel>> sockets =
+                (Map<Integer, Map<String, ServerSocketChannel>>) socketsField.get(manager);
+        synchronized (manager) {
+            for (Map<String, ServerSocketChannel> byListener : sockets.values()) {
+                for (Map.Entry<String, ServerSocketChannel> e : byListener.entrySet()) {
+                    InetSocketAddress at = (InetSocketAddress) e.getValue().getLocalAddress();
+                    if (at.getAddress().isLoopbackAddress()) {
+                        continue;
+                    }
+                    e.getValue().close();
+                    e.setValue(
+                            ServerSocketFactory.INSTANCE.openServerSocket(
+                                    e.getKey(),
+                                    new InetSocketAddress(
+                                            InetAddress.getLoopbackAddress(), at.getPort()),
+                                    -1,
+                                    -1));
+                }
+            }
+        }
     }
 
     /** The storage formatter prints to stdout; keep the CLI's output its own. */
