@@ -87,7 +87,8 @@ class DockerfilesTest {
             if (i.keyword().equals("FROM")) {
                 assertThat(i.args())
                         .as("%s: FROM ${ARG} so the cluster tier can build it locally", dockerfile)
-                        .matches("\\$\\{[A-Z_]+\\}( AS [a-z]+)?");
+                        .matches(
+                                "\\$\\{[A-Z_]+\\}:(\\$\\{[A-Z_]+\\}|[A-Za-z0-9._-]+)( AS [a-z]+)?");
             }
         }
     }
