@@ -1,6 +1,6 @@
 # Test base only (docker/test/docker-up): Debian bookworm (debootstrap, `docker import`) with
 # Debian's Java 17 runtime. Stands in for eclipse-temurin:17-jre-noble where no registry is
-# reachable; docker/Dockerfile.ingest takes it as JAVA_BASE.
+# reachable; docker/Dockerfile.ingest takes it as JAVA_IMAGE=local/java, JAVA_TAG=17.
 FROM local/debian:bookworm
 
 RUN apt-get update -q \
