@@ -107,17 +107,33 @@ final class ContainerCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the brokers and the JobManager at once, each on its own thread (a KRaft quorum needs a
-     * majority to come up), then the TaskManagers. Waits until every one logged that it is ready.
+     * Starts the brokers (each on its own thread: a KRaft quorum needs a majority to come up) and
+     * waits until each logged that it started; then the JobManager and the TaskManagers, and waits
+     * until Flink's REST API answers with both TaskManagers registered.
      */
     void startBrokersAndFlink() throws Exception {
         addBrokers();
         addFlink();
-        List<GenericContainer<?>> first = new ArrayList<>(brokers);
-        first.add(jobManager);
-        startTogether(first);
+        startTogether(brokers);
+        jobManager.start();
         startTogether(List.copyOf(taskManagers.values()));
+        FlinkRest rest = new FlinkRest(restPort);
+        long deadline = System.nanoTime() + STARTUP.toNanos();
+        while (!(rest.up() && rest.taskManagers() == 2)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "the Flink cluster did not come up with 2 TaskManagers in " + STARTUP);
+            }
+            Thread.sleep(500);
+        }
     }
+
+    /** Docker reports the container running: readiness is checked through Flink's REST API. */
+    private static final org.testcontainers.containers.wait.strategy.WaitStrategy STARTED =
+            new org.testcontainers.containers.wait.strategy.AbstractWaitStrategy() {
+                @Override
+                protected void waitUntilReady() {}
+            };
 
     private static void startTogether(List<GenericContainer<?>> starting) throws Exception {
         java.util.concurrent.ExecutorService pool =
@@ -202,7 +218,7 @@ final class ContainerCluster implements AutoCloseable {
                         // a killed TaskManager is noticed in seconds, not the default 50 s
                         "heartbeat.interval: 1000",
                         // 2 shared cores: Flink's RPC start-up and ask timeouts (Pekko's remoting
-                        // keeps a fixed 10 s: see withStartupAttempts)
+                        // keeps a fixed 10 s: see flink())
                         "pekko.startup-timeout: 120 s",
                         "pekko.ask.timeout: 60 s",
                         "heartbeat.timeout: 8000",
@@ -223,9 +239,16 @@ final class ContainerCluster implements AutoCloseable {
                 .withNetworkMode("host")
                 // Pekko's remoting gives up after a fixed 10 s (pekko.remote.classic
                 // .startup-timeout, which Flink does not expose); on a machine whose cores are
-                // all busy a JVM can miss that, so a Flink process that failed to start is
-                // started again, as a supervisor would.
-                .withStartupAttempts(3)
+                // all busy a JVM can miss that. Docker restarts a Flink process that exits with
+                // an error, as a supervisor would (not one that `docker kill` ended), and
+                // readiness is Flink's REST API, not a log line that a restart would hide.
+                .withCreateContainerCmdModifier(
+                        cmd ->
+                                cmd.getHostConfig()
+                                        .withRestartPolicy(
+                                                com.github.dockerjava.api.model.RestartPolicy
+                                                        .onFailureRestart(5)))
+                .waitingFor(STARTED)
                 .withFileSystemBind(shared.toString(), shared.toString())
                 .withEnv("OPT_OUT_TRACKING", "true")
                 .withCommand(command);
@@ -233,25 +256,14 @@ final class ContainerCluster implements AutoCloseable {
 
     /** The JobManager and two TaskManagers ({@code tm-1}, {@code tm-2}). */
     private void addFlink() {
-        jobManager =
-                flink("jobmanager")
-                        .withEnv("FLINK_PROPERTIES", flinkProperties(""))
-                        .waitingFor(
-                                Wait.forLogMessage(".*Rest endpoint listening at.*", 1)
-                                        .withStartupTimeout(STARTUP));
+        jobManager = flink("jobmanager").withEnv("FLINK_PROPERTIES", flinkProperties(""));
         track("jobmanager", jobManager);
         for (String id : List.of("tm-1", "tm-2")) {
             GenericContainer<?> tm =
                     flink("taskmanager")
                             .withEnv(
                                     "FLINK_PROPERTIES",
-                                    flinkProperties("taskmanager.resource-id: " + id))
-                            .waitingFor(
-                                    Wait.forLogMessage(
-                                                    ".*Successful registration at resource"
-                                                            + " manager.*",
-                                                    1)
-                                            .withStartupTimeout(STARTUP));
+                                    flinkProperties("taskmanager.resource-id: " + id));
             taskManagers.put(id, track(id, tm));
         }
     }
@@ -293,7 +305,11 @@ final class ContainerCluster implements AutoCloseable {
 
     /** {@code docker start} of a stopped or killed container: same disk, same configuration. */
     static void restart(GenericContainer<?> c) {
-        DockerClientFactory.instance().client().startContainerCmd(c.getContainerId()).exec();
+        try {
+            DockerClientFactory.instance().client().startContainerCmd(c.getContainerId()).exec();
+        } catch (com.github.dockerjava.api.exception.NotModifiedException e) {
+            // already running again (restarted by its restart policy)
+        }
     }
 
     /** Everything the container wrote to stdout and stderr, across restarts. */
