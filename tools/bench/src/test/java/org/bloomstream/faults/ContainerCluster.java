@@ -80,6 +80,27 @@ final class ContainerCluster implements AutoCloseable {
 
     /** True when a Docker engine answers and the tier's images are there. */
     static String unavailable() {
+        // Ask the docker CLI first, with a bound: Testcontainers retries an unreachable engine
+        // for minutes before it gives up.
+        try {
+            Process p =
+                    new ProcessBuilder("docker", "info", "--format", "{{.ServerVersion}}")
+                            .redirectErrorStream(true)
+                            .start();
+            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "no Docker engine: `docker info` did not answer in 30 s";
+            }
+            if (p.exitValue() != 0) {
+                return "no Docker engine: `docker info` failed (docker/test/docker-up starts one)";
+            }
+        } catch (IOException e) {
+            return "no docker command: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
         try {
             if (!DockerClientFactory.instance().isDockerAvailable()) {
                 return "no Docker engine (docker/test/docker-up starts one)";
