@@ -53,11 +53,44 @@ class DockerfilesTest {
         return out;
     }
 
+    /**
+     * The FROM lines with the defaults of the ARGs declared before the first FROM filled in: what a
+     * plain {@code docker build} uses (the cluster tier passes other bases, docker/test).
+     */
     private static List<String> from(String dockerfile) {
-        return instructions(dockerfile).stream()
-                .filter(i -> i.keyword().equals("FROM"))
-                .map(Instruction::args)
-                .toList();
+        java.util.Map<String, String> args = new java.util.HashMap<>();
+        List<String> out = new ArrayList<>();
+        for (Instruction i : instructions(dockerfile)) {
+            if (i.keyword().equals("ARG") && out.isEmpty() && i.args().contains("=")) {
+                int eq = i.args().indexOf('=');
+                args.put(i.args().substring(0, eq), i.args().substring(eq + 1));
+            } else if (i.keyword().equals("FROM")) {
+                String line = i.args();
+                for (var a : args.entrySet()) {
+                    line = line.replace("${" + a.getKey() + "}", a.getValue());
+                }
+                out.add(line);
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "docker/Dockerfile.job",
+                "docker/Dockerfile.job-gpu",
+                "docker/Dockerfile.ingest"
+            })
+    void everyBaseImageIsABuildArgument(String dockerfile) {
+        for (Instruction i : instructions(dockerfile)) {
+            if (i.keyword().equals("FROM")) {
+                assertThat(i.args())
+                        .as("%s: FROM ${ARG} so the cluster tier can build it locally", dockerfile)
+                        .matches(
+                                "\\$\\{[A-Z_]+\\}:(\\$\\{[A-Z_]+\\}|[A-Za-z0-9._-]+)( AS [a-z]+)?");
+            }
+        }
     }
 
     @Test
