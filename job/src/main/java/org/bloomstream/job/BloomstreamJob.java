@@ -261,8 +261,13 @@ public final class BloomstreamJob {
                         .name("decode-resize")
                         .uid("decode-resize");
 
-        // A new chain: the model runs in its own threads, so decoding the next crops overlaps
-        // with embedding this batch (and decode can scale out separately to feed a GPU).
+        // At the same parallelism, decode and embed are chained: a decoded crop (150 KB of
+        // pixels) goes to the embedder as a reference, not serialised into network buffers and
+        // read back in another thread, which cost more CPU than everything else the job does
+        // besides decoding (BENCHMARKS.md, "CPU per crop"). The price: in one subtask decoding
+        // waits while the model runs. Decode at a higher parallelism than embed (a GPU host) to
+        // get separate decode threads again; the crops are then rebalanced over the network.
+        // Chaining changes no uid and no state: savepoints map as before.
         SingleOutputStreamOperator<EmbeddedCell> embedded =
                 decoded.transform(
                                 "micro-batch-embed",
@@ -271,7 +276,6 @@ public final class BloomstreamJob {
                                         EmbedderFactory.onnx(
                                                 config.embedderModel(), config.execution()),
                                         config.batch()))
-                        .startNewChain()
                         .uid("micro-batch-embed");
 
         // Chained to the embedder: the cells of a model call arrive back to back and are typed as

@@ -1,6 +1,7 @@
 package org.bloomstream.inference.decode;
 
 import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -102,9 +103,7 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         int width = imageSize;
         int height = imageSize;
         try {
-            byte[] bytes = new byte[crop.getImage().remaining()];
-            crop.getImage().duplicate().get(bytes);
-            BufferedImage image = decoder.decode(bytes);
+            BufferedImage image = decoder.decode(imageBytes(crop.getImage()));
             if (resizeInGraph) {
                 width = image.getWidth();
                 height = image.getHeight();
@@ -134,6 +133,23 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
                 resizeInGraph
                         ? DecodedCrop.raw(meta, width, height, rgb)
                         : new DecodedCrop(meta, imageSize, rgb));
+    }
+
+    /**
+     * The encoded image as an array: Avro's own array when the buffer wraps one exactly (what
+     * {@code AvroSerde} decodes to: a buffer per record), else a copy. The crop is not used after
+     * decoding, so sharing its array is safe.
+     */
+    static byte[] imageBytes(ByteBuffer image) {
+        if (image.hasArray()
+                && image.arrayOffset() == 0
+                && image.position() == 0
+                && image.remaining() == image.array().length) {
+            return image.array();
+        }
+        byte[] bytes = new byte[image.remaining()];
+        image.duplicate().get(bytes);
+        return bytes;
     }
 
     static String missingId(CellCrop crop) {

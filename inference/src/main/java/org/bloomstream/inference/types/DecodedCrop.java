@@ -1,5 +1,7 @@
 package org.bloomstream.inference.types;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * A crop decoded and resized to the model's input size, as packed RGB bytes (HWC). Kept as bytes
  * rather than normalised floats: 4x less to copy between operators, and the micro-batcher
@@ -7,7 +9,11 @@ package org.bloomstream.inference.types;
  *
  * <p>With resize in the graph ({@link #raw}) the crop keeps its decoded size: {@code size} is 0 and
  * {@code width} x {@code height} give the pixels' dimensions.
+ *
+ * <p>Not changed once emitted: Flink hands it from decode to embed without a copy ({@link
+ * DecodedCropSerializer}).
  */
+@TypeInfo(DecodedCropTypeInfo.Factory.class)
 public class DecodedCrop {
     public CellMeta meta;
     public int size;

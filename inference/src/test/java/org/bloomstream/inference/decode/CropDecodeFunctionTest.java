@@ -190,4 +190,24 @@ class CropDecodeFunctionTest {
         send(Topics.CELLS_ACCEPTED.serializeValue(crop("c5", jpeg(64, 64))));
         assertThat(h.extractOutputValues()).hasSize(1);
     }
+
+    @Test
+    void imageBytesAreAvrosOwnArrayWhenTheBufferWrapsItWhole() {
+        byte[] whole = {1, 2, 3, 4};
+
+        assertThat(CropDecodeFunction.imageBytes(ByteBuffer.wrap(whole))).isSameAs(whole);
+    }
+
+    @Test
+    void imageBytesAreCopiedWhenTheBufferIsPartOfAnArray() {
+        byte[] backing = {9, 1, 2, 3, 9};
+        ByteBuffer slice = ByteBuffer.wrap(backing, 1, 3).slice();
+        ByteBuffer window = ByteBuffer.wrap(backing, 1, 3);
+
+        assertThat(CropDecodeFunction.imageBytes(slice)).containsExactly(1, 2, 3);
+        assertThat(CropDecodeFunction.imageBytes(window)).containsExactly(1, 2, 3);
+        assertThat(window.position()).as("the buffer is left as it was").isEqualTo(1);
+        ByteBuffer direct = ByteBuffer.allocateDirect(2).put(new byte[] {7, 8}).flip();
+        assertThat(CropDecodeFunction.imageBytes(direct)).containsExactly(7, 8);
+    }
 }

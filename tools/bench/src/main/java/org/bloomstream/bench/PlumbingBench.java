@@ -1,6 +1,8 @@
 package org.bloomstream.bench;
 
+import java.awt.image.BufferedImage;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,23 +15,71 @@ import org.bloomstream.devkit.embedded.EmbeddedRuntime;
 import org.bloomstream.devkit.feed.Emission;
 import org.bloomstream.devkit.feed.FeedProducer;
 import org.bloomstream.inference.batch.BatchPolicy;
+import org.bloomstream.inference.image.AlphaPolicy;
+import org.bloomstream.inference.image.AntialiasedResize;
+import org.bloomstream.inference.image.CropImageDecoder;
+import org.bloomstream.inference.image.CropRejectedException;
+import org.bloomstream.inference.image.ImageLimits;
+import org.bloomstream.inference.model.EmbedderManifest;
 import org.bloomstream.inference.model.ExecutionConfig;
+import org.bloomstream.job.JobConfig;
 
 /**
  * The plumbing ceiling: crops/s through Kafka, the ingest gate, the Flink job (decode, batch,
  * embed, type, MIL) and the classified topic, with no model ({@code --provider none}) and with the
  * tiny fixture ViT, at parallelism 1 and 2. A backlog of 20 KB JPEG crops is produced as fast as
  * possible; throughput is taken between the 10th and the 90th percentile of classified cells.
+ *
+ * <p>Over the same window it takes the CPU time of every thread ({@link ThreadCpu}) and divides it
+ * by the crops classified in the window: the job's own cost per crop, apart from the broker's, the
+ * gate's and the benchmark's, which share the machine. After the runs it decodes and resizes the
+ * same crops on this one thread, which is what the job cannot do without: the ratio of the two says
+ * what the plumbing costs on top of the pixels. CPU time, unlike crops/s, barely moves when other
+ * work shares the cores.
  */
 final class PlumbingBench {
-    /** One configuration's figure. */
-    record Row(String embedder, int parallelism, long crops, double cropsPerSecond) {
+    /** One configuration's figures. CPU figures are -1 where the JVM cannot measure them. */
+    record Row(
+            String embedder,
+            int parallelism,
+            long crops,
+            double cropsPerSecond,
+            double loadAverage,
+            double jobCpuMsPerCrop,
+            double brokerCpuMsPerCrop,
+            double gateCpuMsPerCrop,
+            double benchCpuMsPerCrop,
+            double flinkRuntimeCpuMsPerCrop,
+            double otherCpuMsPerCrop,
+            double jvmGcJitCpuMsPerCrop,
+            double decodeResizeCpuMsPerCrop) {
+        Row(String embedder, int parallelism, long crops, double cropsPerSecond) {
+            this(embedder, parallelism, crops, cropsPerSecond, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        }
+
+        /** The job's CPU per crop over decode and resize alone; the goal is <= 1.3. */
+        double ratio() {
+            return jobCpuMsPerCrop > 0 && decodeResizeCpuMsPerCrop > 0
+                    ? jobCpuMsPerCrop / decodeResizeCpuMsPerCrop
+                    : -1;
+        }
+
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("embedder", embedder);
             m.put("parallelism", parallelism);
             m.put("crops", crops);
             m.put("crops_per_second", BenchKit.round1(cropsPerSecond));
+            m.put("load_average_1m", round2(loadAverage));
+            m.put("job_cpu_ms_per_crop", round3(jobCpuMsPerCrop));
+            m.put("decode_resize_cpu_ms_per_crop", round3(decodeResizeCpuMsPerCrop));
+            m.put("job_to_decode_resize_ratio", round2(ratio()));
+            m.put("broker_cpu_ms_per_crop", round3(brokerCpuMsPerCrop));
+            m.put("gate_cpu_ms_per_crop", round3(gateCpuMsPerCrop));
+            m.put("bench_feed_and_tally_cpu_ms_per_crop", round3(benchCpuMsPerCrop));
+            m.put("flink_runtime_cpu_ms_per_crop", round3(flinkRuntimeCpuMsPerCrop));
+            m.put("other_threads_cpu_ms_per_crop", round3(otherCpuMsPerCrop));
+            m.put("jvm_gc_jit_cpu_ms_per_crop", round3(jvmGcJitCpuMsPerCrop));
             return m;
         }
     }
@@ -38,12 +88,19 @@ final class PlumbingBench {
     private final Path workDir;
     private final long crops;
     private final PrintStream out;
+    private boolean verbose;
 
     PlumbingBench(Path home, Path workDir, long crops, PrintStream out) {
         this.home = home;
         this.workDir = workDir;
         this.crops = crops;
         this.out = out;
+    }
+
+    /** Also print the threads that used the most CPU in each run. */
+    PlumbingBench verbose(boolean v) {
+        this.verbose = v;
+        return this;
     }
 
     List<Row> run(List<String> embedders, List<Integer> parallelisms) throws Exception {
@@ -56,15 +113,56 @@ final class PlumbingBench {
         List<Row> rows = new ArrayList<>();
         for (String embedder : embedders) {
             for (int p : parallelisms) {
-                double rate = throughput(embedder, p, images);
-                out.printf(Locale.ROOT, "  %-5s parallelism %d: %.0f crops/s%n", embedder, p, rate);
-                rows.add(new Row(embedder, p, crops, rate));
+                Row row = measure(embedder, p, images);
+                out.printf(
+                        Locale.ROOT,
+                        "  %-5s parallelism %d: %.0f crops/s (load average %.2f)%n",
+                        embedder,
+                        p,
+                        row.cropsPerSecond(),
+                        row.loadAverage());
+                rows.add(row);
             }
         }
-        return rows;
+        // The same work in a hot loop on an otherwise idle thread, after the runs: the decoder's
+        // floor. For reference only; the ratio uses the figure sampled during each run.
+        double hotLoop = decodeResizeCpuMs(images, (int) Math.min(crops, 2000));
+        out.printf(
+                Locale.ROOT,
+                "  decode+resize alone, hot loop after the runs: %.3f ms CPU per crop%n",
+                hotLoop);
+        List<Row> done = new ArrayList<>();
+        for (Row d : rows) {
+            if (d.jobCpuMsPerCrop() >= 0) {
+                out.printf(
+                        Locale.ROOT,
+                        "  %-5s parallelism %d: job %.3f ms CPU per crop = %.2fx decode+resize"
+                                + " (broker %.3f, gate %.3f, feed+tally %.3f, flink runtime"
+                                + " %.3f, other %.3f, GC+JIT %.3f; decode+resize alone %.3f ms,"
+                                + " sampled during the run)%n",
+                        d.embedder(),
+                        d.parallelism(),
+                        d.jobCpuMsPerCrop(),
+                        d.ratio(),
+                        d.brokerCpuMsPerCrop(),
+                        d.gateCpuMsPerCrop(),
+                        d.benchCpuMsPerCrop(),
+                        d.flinkRuntimeCpuMsPerCrop(),
+                        d.otherCpuMsPerCrop(),
+                        d.jvmGcJitCpuMsPerCrop(),
+                        d.decodeResizeCpuMsPerCrop());
+            }
+            done.add(d);
+        }
+        return done;
     }
 
+    /** Crops/s of one configuration; kept for callers that want the rate alone. */
     double throughput(String embedder, int parallelism, List<byte[]> images) throws Exception {
+        return measure(embedder, parallelism, images).cropsPerSecond();
+    }
+
+    Row measure(String embedder, int parallelism, List<byte[]> images) throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutionConfig exec =
                 embedder.equals("none")
@@ -72,6 +170,8 @@ final class PlumbingBench {
                                 ExecutionConfig.Provider.NONE, 1, 0, false, null, 1, 16, 64, false)
                         : ExecutionConfig.cpu(Math.max(1, cores / parallelism));
         List<Emission> feed = BenchKit.feed("PLUMB", crops, 500, images, 320);
+        String txPrefix = "plumb-" + System.nanoTime();
+        ThreadCpu cpu = new ThreadCpu(txPrefix, "bloomstream-gate");
         try (EmbeddedRuntime rt =
                         BenchKit.start(
                                 home,
@@ -80,29 +180,208 @@ final class PlumbingBench {
                                         b.parallelism(parallelism)
                                                 .decodeParallelism(parallelism)
                                                 .execution(exec)
-                                                .batch(new BatchPolicy(32, Duration.ofMillis(20))),
+                                                .batch(new BatchPolicy(32, Duration.ofMillis(20)))
+                                                .transactionalIdPrefix(txPrefix),
                                 0);
                 OutputTally tally = new OutputTally(rt.bootstrapServers());
                 FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
             producer.send(feed, 0, null);
-            return steadyState(rt, tally, crops);
+            Window w;
+            try (DecodeSampler sampler = new DecodeSampler(images, imageSize())) {
+                w = steadyStateWindow(rt, tally, crops, sampler);
+            }
+            ThreadCpu.Usage u = cpu.between(w.from(), w.to());
+            long n = w.crops();
+            if (verbose) {
+                out.printf(
+                        Locale.ROOT,
+                        "  threads by CPU (ms per crop), %s p%d:%n",
+                        embedder,
+                        parallelism);
+                for (Map.Entry<String, Long> t : u.topThreads()) {
+                    out.printf(
+                            Locale.ROOT,
+                            "    %8.3f  %-8s %s%n",
+                            t.getValue() / 1e6 / n,
+                            cpu.owner(t.getKey()),
+                            t.getKey());
+                }
+            }
+            boolean measured = ThreadCpu.supported();
+            return new Row(
+                    embedder,
+                    parallelism,
+                    crops,
+                    w.cropsPerSecond(),
+                    w.loadAverage(),
+                    measured ? u.msPer(ThreadCpu.Owner.JOB, n) : -1,
+                    measured ? u.msPer(ThreadCpu.Owner.BROKER, n) : -1,
+                    measured ? u.msPer(ThreadCpu.Owner.GATE, n) : -1,
+                    measured ? u.msPer(ThreadCpu.Owner.BENCH, n) : -1,
+                    measured ? u.msPer(ThreadCpu.Owner.FLINK_RUNTIME, n) : -1,
+                    measured ? u.msPer(ThreadCpu.Owner.OTHER, n) : -1,
+                    measured ? u.msPer(ThreadCpu.Owner.JVM, n) : -1,
+                    measured ? w.decodeResizeMs() : -1);
         }
     }
 
+    /**
+     * CPU time of decoding and resizing the benchmark's crops on this thread, as the job's decode
+     * operator does it (same decoder, limits, alpha policy and model input size), after one warm-up
+     * pass over all of them.
+     */
+    double decodeResizeCpuMs(List<byte[]> images, int count) throws Exception {
+        int size = imageSize();
+        CropImageDecoder decoder = new CropImageDecoder(ImageLimits.DEFAULT, AlphaPolicy.DROP);
+        long sink = 0;
+        for (byte[] jpeg : images) {
+            sink += decodeResize(decoder, jpeg, size);
+        }
+        java.lang.management.ThreadMXBean t = ManagementFactory.getThreadMXBean();
+        long start = t.getCurrentThreadCpuTime();
+        for (int i = 0; i < count; i++) {
+            sink += decodeResize(decoder, images.get(i % images.size()), size);
+        }
+        long nanos = t.getCurrentThreadCpuTime() - start;
+        if (sink == 42) {
+            out.print(""); // keeps the work observable to the JIT
+        }
+        return nanos / 1e6 / count;
+    }
+
+    private static int decodeResize(CropImageDecoder decoder, byte[] jpeg, int size)
+            throws CropRejectedException {
+        BufferedImage image = decoder.decode(jpeg);
+        return AntialiasedResize.resizeToRgb(image, size, size)[0];
+    }
+
+    private int imageSize() throws java.io.IOException {
+        return EmbedderManifest.forModel(home.resolve(JobConfig.FIXTURE_EMBEDDER)).imageSize();
+    }
+
+    /**
+     * Decodes and resizes the benchmark's crops on one thread of its own while the job runs, and
+     * sums that thread's CPU time. Measured at the same time as the job, under the same load: on a
+     * shared machine CPU time per crop moves with the load (caches, hyper-threads), by 40% between
+     * runs here, so a figure taken at another time does not compare.
+     *
+     * <p>It works in bursts of {@link #BURST} crops every {@link #PERIOD_MS} ms (about a tenth of
+     * one core) and counts all but the first crop of a burst: the job's decode threads work through
+     * a backlog without pausing, with warm caches, and a crop decoded just after a sleep costs more
+     * than that. The thread's own CPU falls in {@code BENCH}.
+     */
+    static final class DecodeSampler implements AutoCloseable {
+        static final long PERIOD_MS = 100;
+        static final int BURST = 5;
+        private final List<byte[]> images;
+        private final int size;
+        private final Thread thread;
+        private volatile boolean running = true;
+        private long cpuNanos;
+        private long samples;
+        private volatile Exception failure;
+
+        DecodeSampler(List<byte[]> images, int size) throws Exception {
+            this.images = images;
+            this.size = size;
+            CropImageDecoder decoder = new CropImageDecoder(ImageLimits.DEFAULT, AlphaPolicy.DROP);
+            for (byte[] jpeg : images) {
+                decodeResize(decoder, jpeg, size); // JIT warm-up, before the job's window
+            }
+            this.thread = new Thread(() -> loop(decoder), "bench-decode-sampler");
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        private void loop(CropImageDecoder decoder) {
+            java.lang.management.ThreadMXBean t = ManagementFactory.getThreadMXBean();
+            int i = 0;
+            try {
+                while (running) {
+                    decodeResize(decoder, images.get(i++ % images.size()), size);
+                    long c0 = t.getCurrentThreadCpuTime();
+                    for (int k = 1; k < BURST; k++) {
+                        decodeResize(decoder, images.get(i++ % images.size()), size);
+                    }
+                    long c1 = t.getCurrentThreadCpuTime();
+                    synchronized (this) {
+                        cpuNanos += c1 - c0;
+                        samples += BURST - 1;
+                    }
+                    Thread.sleep(PERIOD_MS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failure = e;
+            }
+        }
+
+        /** Stops the thread; ms of CPU per crop decoded and resized. */
+        double stop() throws Exception {
+            running = false;
+            thread.join(10_000);
+            if (failure != null) {
+                throw failure;
+            }
+            synchronized (this) {
+                return samples == 0 ? -1 : cpuNanos / 1e6 / samples;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (running) {
+                running = false;
+                thread.interrupt();
+                if (thread.isAlive() && thread.getState() != Thread.State.NEW) {
+                    thread.join(10_000);
+                }
+            }
+        }
+    }
+
+    /** The steady-state window: crops classified in it, its rate, CPU at both ends, load. */
+    record Window(
+            long crops,
+            double cropsPerSecond,
+            ThreadCpu.Snapshot from,
+            ThreadCpu.Snapshot to,
+            double loadAverage,
+            double decodeResizeMs) {}
+
     /** Crops/s between the 10th and the 90th percentile of classified cells. */
     static double steadyState(EmbeddedRuntime rt, OutputTally tally, long crops) throws Exception {
+        return steadyStateWindow(rt, tally, crops, null).cropsPerSecond();
+    }
+
+    static Window steadyStateWindow(
+            EmbeddedRuntime rt, OutputTally tally, long crops, DecodeSampler sampler)
+            throws Exception {
         long p10 = Math.max(1, crops / 10);
-        long p90 = crops * 9 / 10;
         long t10 = -1;
+        long n10 = 0;
+        ThreadCpu.Snapshot from = null;
         long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
         while (true) {
             long n = tally.snapshot().classified();
             long now = System.nanoTime();
             if (t10 < 0 && n >= p10) {
+                from = ThreadCpu.snapshot();
                 t10 = now;
+                n10 = n;
+                if (sampler != null) {
+                    sampler.start();
+                }
             }
-            if (n >= p90) {
-                return (p90 - p10) / ((now - t10) / 1e9);
+            if (n >= crops * 9 / 10 && t10 >= 0 && n > n10) {
+                ThreadCpu.Snapshot to = ThreadCpu.snapshot();
+                double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+                double decode = sampler != null ? sampler.stop() : -1;
+                return new Window(n - n10, (n - n10) / ((now - t10) / 1e9), from, to, load, decode);
             }
             if (now > deadline) {
                 throw new IllegalStateException("only " + n + " of " + crops + " classified");
@@ -110,5 +389,13 @@ final class PlumbingBench {
             rt.checkJobAlive();
             Thread.sleep(20);
         }
+    }
+
+    private static double round2(double v) {
+        return v < 0 ? v : Math.round(v * 100) / 100.0;
+    }
+
+    private static double round3(double v) {
+        return v < 0 ? v : Math.round(v * 1000) / 1000.0;
     }
 }

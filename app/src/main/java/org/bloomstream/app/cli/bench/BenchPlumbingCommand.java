@@ -1,5 +1,6 @@
 package org.bloomstream.app.cli.bench;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.bloomstream.bench.PlumbingBenchRunner;
@@ -14,7 +15,11 @@ import picocli.CommandLine.Option;
             "Measures crops/s through Kafka, the gate, the Flink job and the classified topic.",
             "",
             "20 KB JPEG crops; with no model (--embedders none) and the tiny "
-                    + "fixture, at the given parallelisms."
+                    + "fixture, at the given parallelisms.",
+            "",
+            "Also the CPU time per crop of the job's threads, apart from the broker's and "
+                    + "the gate's, and of decoding and resizing the same crops alone on one "
+                    + "thread; and the ratio of the two (the goal is <= 1.3)."
         })
 public final class BenchPlumbingCommand implements Callable<Integer> {
     @Option(
@@ -37,9 +42,21 @@ public final class BenchPlumbingCommand implements Callable<Integer> {
             description = "Parallelisms to run (default: ${DEFAULT-VALUE}).")
     List<Integer> parallelisms;
 
+    @Option(
+            names = "--threads",
+            description = "Also print the threads that used the most CPU in each run.")
+    boolean threads;
+
+    @Option(
+            names = "--json",
+            paramLabel = "FILE",
+            defaultValue = "bench-results.json",
+            description = "Write the figures as JSON here (default: ${DEFAULT-VALUE}).")
+    Path json;
+
     @Override
     public Integer call() throws Exception {
-        new PlumbingBenchRunner().run(crops, embedders, parallelisms);
+        new PlumbingBenchRunner().run(crops, embedders, parallelisms, threads, json);
         return 0;
     }
 }
