@@ -256,7 +256,8 @@ public final class BloomstreamJob {
                                 new CropDecodeFunction(
                                         models.embedder().imageSize(),
                                         config.imageLimits(),
-                                        config.alphaPolicy()))
+                                        config.alphaPolicy(),
+                                        config.resizeInGraph()))
                         .setParallelism(config.decodeParallelism())
                         .name("decode-resize")
                         .uid("decode-resize");
@@ -274,7 +275,9 @@ public final class BloomstreamJob {
                                 TypeInformation.of(EmbeddedCell.class),
                                 new MicroBatchEmbedder(
                                         EmbedderFactory.onnx(
-                                                config.embedderModel(), config.execution()),
+                                                config.embedderModel(),
+                                                config.execution(),
+                                                config.resizeInGraph()),
                                         config.batch()))
                         .uid("micro-batch-embed");
 

@@ -47,6 +47,9 @@ import org.bloomstream.schemas.kafka.KafkaSecurity;
  *     Pseudonyms#OFF} for none
  * @param drift the per-scanner drift watch's window and alert threshold (null: {@link
  *     DriftSettings#DEFAULTS}); it runs only when the head file carries a drift profile
+ * @param resizeInGraph resize and normalise in the model's graph ({@code ResizeGraph}): decode
+ *     keeps each crop at its decoded size and the model call resizes it, on the accelerator with a
+ *     GPU provider; off (the default), decode resizes on the CPU with Pillow's filter
  */
 public record JobConfig(
         String bootstrapServers,
@@ -70,7 +73,8 @@ public record JobConfig(
         KafkaSecurity kafkaSecurity,
         Duration transactionTimeout,
         Pseudonyms pseudonyms,
-        DriftSettings drift) {
+        DriftSettings drift,
+        boolean resizeInGraph) {
 
     /** The fixture models shipped in the repository, relative to its root. */
     public static final Path FIXTURE_EMBEDDER = Path.of("models/fixtures/vit-tiny.onnx");
@@ -150,7 +154,8 @@ public record JobConfig(
                 KafkaSecurity.NONE,
                 DEFAULT_TRANSACTION_TIMEOUT,
                 Pseudonyms.OFF,
-                DriftSettings.DEFAULTS);
+                DriftSettings.DEFAULTS,
+                false);
     }
 
     public Builder toBuilder() {
@@ -181,6 +186,7 @@ public record JobConfig(
         private Duration transactionTimeout;
         private Pseudonyms pseudonyms;
         private DriftSettings drift;
+        private boolean resizeInGraph;
 
         private Builder(JobConfig c) {
             bootstrapServers = c.bootstrapServers;
@@ -205,6 +211,7 @@ public record JobConfig(
             transactionTimeout = c.transactionTimeout;
             pseudonyms = c.pseudonyms;
             drift = c.drift;
+            resizeInGraph = c.resizeInGraph;
         }
 
         public Builder groupId(String v) {
@@ -312,6 +319,11 @@ public record JobConfig(
             return this;
         }
 
+        public Builder resizeInGraph(boolean v) {
+            resizeInGraph = v;
+            return this;
+        }
+
         public JobConfig build() {
             return new JobConfig(
                     bootstrapServers,
@@ -335,7 +347,8 @@ public record JobConfig(
                     kafkaSecurity,
                     transactionTimeout,
                     pseudonyms,
-                    drift);
+                    drift,
+                    resizeInGraph);
         }
     }
 }

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.operators.SimpleUdfStreamOperatorFactory;
+import org.bloomstream.inference.decode.CropDecodeFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,6 +44,29 @@ class DecodeEmbedChainTest {
 
         assertThat(names)
                 .anySatisfy(n -> assertThat(n).contains("decode-resize -> micro-batch-embed"));
+    }
+
+    @Test
+    void withResizeInTheGraphDecodeKeepsTheDecodedSize() {
+        for (boolean inGraph : new boolean[] {false, true}) {
+            JobConfig config =
+                    JobConfig.defaults("127.0.0.1:9").toBuilder()
+                            .embedderModel(HOME.resolve(JobConfig.FIXTURE_EMBEDDER))
+                            .head(HOME.resolve(JobConfig.FIXTURE_CELL_HEAD))
+                            .milModel(HOME.resolve(JobConfig.FIXTURE_MIL))
+                            .resizeInGraph(inGraph)
+                            .build();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            BloomstreamJob.kafka(config).build(env);
+            List<Boolean> decoders = new ArrayList<>();
+            for (var node : env.getStreamGraph().getStreamNodes()) {
+                if (node.getOperatorFactory() instanceof SimpleUdfStreamOperatorFactory<?> udf
+                        && udf.getUserFunction() instanceof CropDecodeFunction decode) {
+                    decoders.add(decode.resizeInGraph());
+                }
+            }
+            assertThat(decoders).as("--resize-in-graph %s", inGraph).containsExactly(inGraph);
+        }
     }
 
     @Test

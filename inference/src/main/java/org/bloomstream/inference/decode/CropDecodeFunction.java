@@ -152,6 +152,11 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         return bytes;
     }
 
+    /** Whether crops leave at their decoded size, for an embedder that resizes in its graph. */
+    public boolean resizeInGraph() {
+        return resizeInGraph;
+    }
+
     static String missingId(CellCrop crop) {
         if (isBlank(crop.getCellId())) {
             return "cellId";
