@@ -1,11 +1,14 @@
 package org.bloomstream.inference.model;
 
+import static org.bloomstream.inference.model.OnnxProto.valueInfo;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import org.bloomstream.inference.image.AntialiasedResize;
+import org.bloomstream.inference.model.OnnxProto.Msg;
 
 /**
  * Resize and normalise inside the ONNX graph: Pillow's antialiased bilinear resize written as two
@@ -283,28 +286,6 @@ public final class ResizeGraph {
         return t;
     }
 
-    private static Msg valueInfo(String name, int elemType, Object... dims) {
-        Msg shape = new Msg();
-        for (Object d : dims) {
-            Msg dim = new Msg();
-            if (d instanceof String s) {
-                dim.str(2, s);
-            } else {
-                dim.int64(1, ((Number) d).longValue());
-            }
-            shape.msg(1, dim);
-        }
-        Msg tensor = new Msg();
-        tensor.int64(1, elemType);
-        tensor.msg(2, shape);
-        Msg type = new Msg();
-        type.msg(1, tensor);
-        Msg vi = new Msg();
-        vi.str(1, name);
-        vi.msg(2, type);
-        return vi;
-    }
-
     /** Reads protobuf wire format: varints, and skipping or reading one field's payload. */
     private static final class Reader {
         final byte[] b;
@@ -358,42 +339,6 @@ public final class ResizeGraph {
             if (pos > b.length) {
                 throw new IOException("truncated protobuf");
             }
-        }
-    }
-
-    /** Just enough of the protobuf wire format to write: varints and length-delimited fields. */
-    private static final class Msg {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        private void varint(long v) {
-            while ((v & ~0x7FL) != 0) {
-                out.write((int) ((v & 0x7F) | 0x80));
-                v >>>= 7;
-            }
-            out.write((int) v);
-        }
-
-        void int64(int field, long v) {
-            varint(((long) field << 3));
-            varint(v);
-        }
-
-        void bytes(int field, byte[] v) {
-            varint(((long) field << 3) | 2);
-            varint(v.length);
-            out.write(v, 0, v.length);
-        }
-
-        void str(int field, String s) {
-            bytes(field, s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        void msg(int field, Msg m) {
-            bytes(field, m.toByteArray());
-        }
-
-        byte[] toByteArray() {
-            return out.toByteArray();
         }
     }
 }

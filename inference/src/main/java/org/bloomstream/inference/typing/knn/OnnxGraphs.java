@@ -1,9 +1,10 @@
 package org.bloomstream.inference.typing.knn;
 
-import java.io.ByteArrayOutputStream;
+import static org.bloomstream.inference.model.OnnxProto.valueInfo;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import org.bloomstream.inference.model.OnnxProto.Msg;
 
 /**
  * Writes the kNN search as a two-node ONNX graph, {@code MatMul(query, bank) -> TopK}, straight in
@@ -151,68 +152,5 @@ final class OnnxGraphs {
         a.int64(3, value);
         a.int64(20, ATTR_INT);
         return a;
-    }
-
-    /** A tensor ValueInfoProto; each dim is a symbolic name (String) or a size (Number). */
-    private static Msg valueInfo(String name, int elemType, Object... dims) {
-        Msg shape = new Msg();
-        for (Object d : dims) {
-            Msg dim = new Msg();
-            if (d instanceof String s) {
-                dim.str(2, s);
-            } else {
-                dim.int64(1, ((Number) d).longValue());
-            }
-            shape.msg(1, dim);
-        }
-        Msg tensor = new Msg();
-        tensor.int64(1, elemType);
-        tensor.msg(2, shape);
-        Msg type = new Msg();
-        type.msg(1, tensor);
-        Msg vi = new Msg();
-        vi.str(1, name);
-        vi.msg(2, type);
-        return vi;
-    }
-
-    /** Just enough of the protobuf wire format: varints and length-delimited fields. */
-    static final class Msg {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        private void varint(long v) {
-            while ((v & ~0x7FL) != 0) {
-                out.write((int) ((v & 0x7F) | 0x80));
-                v >>>= 7;
-            }
-            out.write((int) v);
-        }
-
-        private void tag(int field, int wireType) {
-            varint(((long) field << 3) | wireType);
-        }
-
-        void int64(int field, long v) {
-            tag(field, 0);
-            varint(v);
-        }
-
-        void bytes(int field, byte[] v) {
-            tag(field, 2);
-            varint(v.length);
-            out.write(v, 0, v.length);
-        }
-
-        void str(int field, String s) {
-            bytes(field, s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        void msg(int field, Msg m) {
-            bytes(field, m.toByteArray());
-        }
-
-        byte[] toByteArray() {
-            return out.toByteArray();
-        }
     }
 }
