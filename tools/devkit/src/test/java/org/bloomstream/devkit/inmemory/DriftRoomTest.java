@@ -9,21 +9,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.bloomstream.devkit.embedded.TestJobs;
-import org.bloomstream.devkit.feed.Emission;
 import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.inference.drift.DriftSettings;
 import org.bloomstream.job.BloomstreamJob;
 import org.bloomstream.job.JobConfig;
-import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.ScannerDrift;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,20 +41,7 @@ class DriftRoomTest {
      */
     private static final int BOUND = WINDOW.windowCells() + WINDOW.bucketCells();
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(flinkConfig())
-                            .build());
-
-    private static Configuration flinkConfig() {
-        Configuration c = new Configuration();
-        c.setString("restart-strategy.type", "none");
-        return c;
-    }
+    @RegisterExtension static final MiniClusterExtension FLINK = InMemoryJobs.miniCluster();
 
     @Test
     void theDriftingScannerIsNamedWithinABoundAndSteadyScannersStayQuiet() throws Exception {
@@ -72,58 +51,29 @@ class DriftRoomTest {
                                         .withStartTime(Instant.now()))
                         .withStainShift(
                                 SyntheticScanner.StainShift.pinkBlue(DRIFTING, SHIFT_AFTER));
-        InMemoryTopic accepted = new InMemoryTopic(Topics.CELLS_ACCEPTED.name(), 4);
-        InMemoryTopic scans = new InMemoryTopic(Topics.SCAN_EVENTS.name(), 4);
-        InMemoryTopic dead = new InMemoryTopic(Topics.CELLS_DEAD.name(), 4);
         Map<String, Integer> perScanner = new HashMap<>();
-        int driftingBeforeShift = 0;
-        long crops = 0;
-        for (Emission e : room) {
-            byte[] key = Topics.CELLS_ACCEPTED.serializeKey(e.specimenId());
-            long now = System.currentTimeMillis();
-            switch (e.type()) {
-                case SCAN_STARTED, SCAN_FINISHED ->
-                        scans.send(key, Topics.SCAN_EVENTS.serializeValue(e.scanEvent()), now);
-                case CROP -> {
-                    accepted.send(key, Topics.CELLS_ACCEPTED.serializeValue(e.crop()), now);
-                    String s = e.crop().getScannerId();
-                    perScanner.merge(s, 1, Integer::sum);
-                    if (s.equals(DRIFTING) && crops < SHIFT_AFTER) {
-                        driftingBeforeShift++;
-                    }
-                    crops++;
-                }
-                case BAD_CROP -> throw new IllegalStateException("this run has no bad crops");
-            }
-        }
+        int[] driftingBeforeShift = {0};
+        long[] crops = {0};
+        InMemoryJobs.Inputs in =
+                InMemoryJobs.Inputs.of(
+                        room,
+                        4,
+                        e -> {
+                            String s = e.crop().getScannerId();
+                            perScanner.merge(s, 1, Integer::sum);
+                            if (s.equals(DRIFTING) && crops[0] < SHIFT_AFTER) {
+                                driftingBeforeShift[0]++;
+                            }
+                            crops[0]++;
+                        });
         assertThat(perScanner).hasSize(4).containsKey(DRIFTING);
-        assertThat(perScanner.get(DRIFTING) - driftingBeforeShift)
+        assertThat(perScanner.get(DRIFTING) - driftingBeforeShift[0])
                 .as("shifted cells of the drifting scanner")
                 .isGreaterThan(BOUND);
 
         try (CollectedOutputs out = new CollectedOutputs()) {
-            BloomstreamJob job =
-                    new BloomstreamJob(
-                                    config(),
-                                    accepted.source(),
-                                    scans.source(),
-                                    dead.source(),
-                                    out.sink("classified"),
-                                    out.sink("alerts"),
-                                    out.sink("reports"),
-                                    out.sink("dead"),
-                                    out.sink("fhir"),
-                                    out.sink("status"))
-                            .withDriftSink(out.sink("drift"));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            job.build(env);
-            JobClient client = env.executeAsync("bloomstream-drift-room");
-            try {
-                client.getJobExecutionResult().get(4, TimeUnit.MINUTES);
-            } catch (TimeoutException e) {
-                client.cancel();
-                throw e;
-            }
+            BloomstreamJob job = in.job(config(), out).withDriftSink(out.sink("drift"));
+            InMemoryJobs.runToEnd(job, "bloomstream-drift-room", Duration.ofMinutes(4));
             List<ScannerDrift> drift = out.get("drift");
             Map<String, List<ScannerDrift>> byScanner =
                     drift.stream().collect(Collectors.groupingBy(ScannerDrift::getScannerId));
@@ -165,7 +115,7 @@ class DriftRoomTest {
                             .min(Comparator.comparing(ScannerDrift::getCellsSeen));
             assertThat(first).as("the drifting scanner raised an alert").isPresent();
             assertThat(first.get().getReason()).contains(DRIFTING);
-            final int beforeShift = driftingBeforeShift;
+            final int beforeShift = driftingBeforeShift[0];
             assertThat(first.get().getCellsSeen())
                     .as("alert within %d cells of the shift", BOUND)
                     .isLessThanOrEqualTo(beforeShift + BOUND);

@@ -9,22 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.bloomstream.aggregation.fhir.FhirDocument;
 import org.bloomstream.devkit.embedded.TestJobs;
-import org.bloomstream.devkit.feed.Emission;
 import org.bloomstream.devkit.feed.SpecimenProfile;
 import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.job.BloomstreamJob;
 import org.bloomstream.job.JobConfig;
-import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.AmlAlert;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.CloseReason;
@@ -46,20 +38,7 @@ class InMemoryJobTest {
     private static final int CELLS = 100; // enough for the fixture policy (50 cells, 20 stable)
     private static final int PARTITIONS = 4;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(flinkConfig())
-                            .build());
-
-    private static Configuration flinkConfig() {
-        Configuration c = new Configuration();
-        c.setString("restart-strategy.type", "none");
-        return c;
-    }
+    @RegisterExtension static final MiniClusterExtension FLINK = InMemoryJobs.miniCluster();
 
     @Test
     void everyCellIsClassifiedOnceEverySpecimenReportedAndOnlySubtypesAlert() throws Exception {
@@ -68,50 +47,16 @@ class InMemoryJobTest {
                         SyntheticScanner.Config.of(13, SPECIMENS, CELLS)
                                 .withStartTime(Instant.now()));
         Map<String, SpecimenProfile> truth = scanner.specimens();
-        InMemoryTopic accepted = new InMemoryTopic(Topics.CELLS_ACCEPTED.name(), PARTITIONS);
-        InMemoryTopic scans = new InMemoryTopic(Topics.SCAN_EVENTS.name(), PARTITIONS);
-        // Stays empty: the job's own dead letters reach the specimen MIL only by going round
-        // through cells.dead, which no broker closes here; so only good crops go in.
-        InMemoryTopic dead = new InMemoryTopic(Topics.CELLS_DEAD.name(), PARTITIONS);
         List<String> sent = new ArrayList<>();
-        for (Emission e : scanner) {
-            byte[] key = Topics.CELLS_ACCEPTED.serializeKey(e.specimenId());
-            long now = System.currentTimeMillis();
-            switch (e.type()) {
-                case SCAN_STARTED, SCAN_FINISHED ->
-                        scans.send(key, Topics.SCAN_EVENTS.serializeValue(e.scanEvent()), now);
-                case CROP -> {
-                    accepted.send(key, Topics.CELLS_ACCEPTED.serializeValue(e.crop()), now);
-                    sent.add(id(e.specimenId(), e.cellId()));
-                }
-                case BAD_CROP -> throw new IllegalStateException("this run has no bad crops");
-            }
-        }
+        InMemoryJobs.Inputs in =
+                InMemoryJobs.Inputs.of(
+                        scanner, PARTITIONS, e -> sent.add(id(e.specimenId(), e.cellId())));
         assertThat(sent).hasSize(SPECIMENS * CELLS);
-        assertThat(scans.size()).isEqualTo(2 * SPECIMENS);
+        assertThat(in.scans().size()).isEqualTo(2 * SPECIMENS);
 
         try (CollectedOutputs out = new CollectedOutputs()) {
-            BloomstreamJob job =
-                    new BloomstreamJob(
-                            config(),
-                            accepted.source(),
-                            scans.source(),
-                            dead.source(),
-                            out.sink("classified"),
-                            out.sink("alerts"),
-                            out.sink("reports"),
-                            out.sink("dead"),
-                            out.sink("fhir"),
-                            out.sink("status"));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            job.build(env);
-            JobClient client = env.executeAsync("bloomstream-in-memory");
-            try {
-                client.getJobExecutionResult().get(3, TimeUnit.MINUTES);
-            } catch (TimeoutException e) {
-                client.cancel();
-                throw e;
-            }
+            BloomstreamJob job = in.job(config(), out);
+            InMemoryJobs.runToEnd(job, "bloomstream-in-memory", Duration.ofMinutes(3));
 
             List<ClassifiedCell> classified = out.get("classified");
             List<AmlAlert> alerts = out.get("alerts");

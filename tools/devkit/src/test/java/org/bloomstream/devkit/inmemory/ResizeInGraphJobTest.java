@@ -7,19 +7,12 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.bloomstream.devkit.embedded.TestJobs;
 import org.bloomstream.devkit.feed.Emission;
 import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.job.BloomstreamJob;
 import org.bloomstream.job.JobConfig;
-import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -34,20 +27,7 @@ class ResizeInGraphJobTest {
     private static final int SPECIMENS = 2;
     private static final int CELLS = 40;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(flinkConfig())
-                            .build());
-
-    private static Configuration flinkConfig() {
-        Configuration c = new Configuration();
-        c.setString("restart-strategy.type", "none");
-        return c;
-    }
+    @RegisterExtension static final MiniClusterExtension FLINK = InMemoryJobs.miniCluster();
 
     @Test
     void resizingInTheGraphGivesTheEmbeddingsAndTypesOfResizingInDecode() throws Exception {
@@ -78,20 +58,7 @@ class ResizeInGraphJobTest {
 
     private static Map<String, ClassifiedCell> run(List<Emission> emissions, boolean inGraph)
             throws Exception {
-        InMemoryTopic accepted = new InMemoryTopic(Topics.CELLS_ACCEPTED.name(), 2);
-        InMemoryTopic scans = new InMemoryTopic(Topics.SCAN_EVENTS.name(), 2);
-        InMemoryTopic dead = new InMemoryTopic(Topics.CELLS_DEAD.name(), 2);
-        for (Emission e : emissions) {
-            byte[] key = Topics.CELLS_ACCEPTED.serializeKey(e.specimenId());
-            long now = System.currentTimeMillis();
-            switch (e.type()) {
-                case SCAN_STARTED, SCAN_FINISHED ->
-                        scans.send(key, Topics.SCAN_EVENTS.serializeValue(e.scanEvent()), now);
-                case CROP ->
-                        accepted.send(key, Topics.CELLS_ACCEPTED.serializeValue(e.crop()), now);
-                case BAD_CROP -> throw new IllegalStateException("this run has no bad crops");
-            }
-        }
+        InMemoryJobs.Inputs in = InMemoryJobs.Inputs.of(emissions, 2, e -> {});
         JobConfig fixture = TestJobs.fixtureJob("no-broker.invalid:9", "resize-in-graph-");
         JobConfig config =
                 fixture.toBuilder()
@@ -102,27 +69,8 @@ class ResizeInGraphJobTest {
                                         .withTimeouts(Duration.ofHours(1), Duration.ofHours(1)))
                         .build();
         try (CollectedOutputs out = new CollectedOutputs()) {
-            BloomstreamJob job =
-                    new BloomstreamJob(
-                            config,
-                            accepted.source(),
-                            scans.source(),
-                            dead.source(),
-                            out.sink("classified"),
-                            out.sink("alerts"),
-                            out.sink("reports"),
-                            out.sink("dead"),
-                            out.sink("fhir"),
-                            out.sink("status"));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            job.build(env);
-            JobClient client = env.executeAsync("resize-in-graph-" + inGraph);
-            try {
-                client.getJobExecutionResult().get(3, TimeUnit.MINUTES);
-            } catch (TimeoutException e) {
-                client.cancel();
-                throw e;
-            }
+            BloomstreamJob job = in.job(config, out);
+            InMemoryJobs.runToEnd(job, "resize-in-graph-" + inGraph, Duration.ofMinutes(3));
             assertThat(out.<Object>get("dead")).as("dead letters").isEmpty();
             Map<String, ClassifiedCell> byId = new HashMap<>();
             for (ClassifiedCell c : out.<ClassifiedCell>get("classified")) {
