@@ -142,7 +142,10 @@ public final class ExecutionProviders {
                         + ". GPU providers need the onnxruntime_gpu jar (build with -Pgpu) on a"
                         + " host with CUDA 12 and cuDNN 9, plus TensorRT 10 for TensorRT.";
         if (!exec.fallbackToCpu()) {
-            throw new IOException(why + " Set the provider fallback to cpu to run anyway.");
+            throw new IOException(
+                    why
+                            + " To run on CPU anyway, start the job with --provider-fallback cpu"
+                            + " (ExecutionConfig.fallbackToCpu).");
         }
         LOG.warn("{} Falling back to CPU.", why);
         return "cpu (fallback from " + what.toLowerCase(java.util.Locale.ROOT) + ")";

@@ -125,7 +125,7 @@ class OnnxEmbedderTest {
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("CUDA execution provider is not available")
                 .hasMessageContaining("onnxruntime_gpu")
-                .hasMessageContaining("CPU");
+                .hasMessageContaining("--provider-fallback cpu");
         ExecutionConfig trt = ExecutionConfig.tensorRt(0, false, null, 1, 8, 32, false);
         assertThatThrownBy(() -> OnnxEmbedder.open(Fixtures.tinyVit(), trt))
                 .hasMessageContaining("TensorRT execution provider is not available");
