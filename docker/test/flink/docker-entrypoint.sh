@@ -8,6 +8,9 @@
 set -euo pipefail
 FLINK_HOME=${FLINK_HOME:-/opt/flink}
 CONF_DIR="$FLINK_HOME/conf"
+# Flink finds usrlib/ (the application mode's job jars, loaded by the user class loader and shipped
+# to the TaskManagers) next to FLINK_LIB_DIR, which flink-dist's config.sh exports.
+export FLINK_LIB_DIR="$FLINK_HOME/lib"
 cd "$FLINK_HOME"
 
 # FLINK_PROPERTIES: flat "key: value" lines; each replaces the key's line in config.yaml (YAML
@@ -51,8 +54,9 @@ case "$cmd" in
     if [[ "$cmd" == jobmanager ]]; then
       main=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
     else
+      # flink-container (docker/test/flink/pom.xml); the job jar stays off the class path: the
+      # entry point loads usrlib/ in a user class loader, as flink-dist's standalone-job.sh does.
       main=org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint
-      CP="$CP:$FLINK_HOME/usrlib/*"
     fi
     # shellcheck disable=SC2086
     exec java ${p[0]} $OPENS $LOG ${FLINK_ENV_JAVA_OPTS:-} -cp "$CP" "$main" \

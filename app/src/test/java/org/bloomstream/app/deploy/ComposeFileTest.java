@@ -36,8 +36,19 @@ import picocli.CommandLine;
  */
 class ComposeFileTest {
     private static final String COMPOSE = "docker/docker-compose.yml";
+    private static final String TEST_OVERRIDE = "docker/docker-compose.test.yml";
+
+    /** The file as written, with its ${VAR:-default} host ports. */
     private static final JsonNode FILE = DeployFiles.yaml(COMPOSE);
-    private static final JsonNode SERVICES = FILE.path("services");
+
+    /** The file as compose runs it without those variables set: every ${VAR:-default} resolved. */
+    private static final JsonNode RESOLVED = withDefaults(DeployFiles.text(COMPOSE));
+
+    private static final JsonNode SERVICES = RESOLVED.path("services");
+
+    /** The core services: everything a replayed folder needs to come out classified. */
+    private static final Set<String> CORE =
+            Set.of("kafka", "kafka-init", "jobmanager", "taskmanager", "ingest");
 
     private static JsonNode service(String name) {
         JsonNode s = SERVICES.path(name);
@@ -417,7 +428,93 @@ class ComposeFileTest {
         assertThat(fieldNames(gpu)).containsExactlyInAnyOrder("jobmanager", "taskmanager");
     }
 
+    @Test
+    void hasNoTopLevelNameSoThatComposeV1RunsIt() {
+        // Debian's docker-compose 1.29 refuses `name:`; the project name is given with -p
+        assertThat(fieldNames(FILE)).containsExactlyInAnyOrder("services", "volumes");
+        assertThat(DeployFiles.text(COMPOSE)).contains("docker compose -p bloomstream");
+    }
+
+    @Test
+    void onlyTheCoreStackStartsWithoutAProfile() {
+        for (String name : fieldNames(SERVICES)) {
+            List<String> profiles = strings(service(name).path("profiles"));
+            if (CORE.contains(name)) {
+                assertThat(profiles).as(name).isEmpty();
+            } else {
+                assertThat(profiles).as(name).hasSize(1);
+            }
+        }
+        assertThat(strings(service("schema-registry").path("profiles")))
+                .containsExactly("registry");
+        assertThat(strings(service("prometheus").path("profiles"))).containsExactly("monitoring");
+        assertThat(strings(service("grafana").path("profiles"))).containsExactly("monitoring");
+    }
+
+    @Test
+    void movedKafkaHostPortIsTheOneTheExternalListenerAdvertises() {
+        JsonNode kafka = FILE.path("services").path("kafka");
+        String var = "${BLOOMSTREAM_KAFKA_PORT:-9094}";
+        assertThat(strings(kafka.path("ports"))).containsExactly(var + ":9094");
+        assertThat(kafka.path("environment").path("KAFKA_ADVERTISED_LISTENERS").asText())
+                .contains("EXTERNAL://localhost:" + var);
+    }
+
+    @Test
+    void testOverrideSwapsInTheLocallyBuiltImagesAndNothingThatRuns() {
+        JsonSchema spec = DeployFiles.schema(path("docker/schemas/compose-spec.json"));
+        JsonNode file = DeployFiles.yaml(TEST_OVERRIDE);
+        assertThat(DeployFiles.validate(spec, file)).isEmpty();
+        JsonNode services = file.path("services");
+        assertThat(fieldNames(services)).isEqualTo(CORE);
+        String dockerUp = DeployFiles.text("docker/test/docker-up");
+        for (String name : CORE) {
+            JsonNode s = services.path(name);
+            assertThat(fieldNames(s))
+                    .as("%s: the production command, environment, ports and volumes run", name)
+                    .isSubsetOf("image", "build", "dns", "labels");
+            String image = s.path("image").asText();
+            assertThat(dockerUp).as("docker/test/docker-up builds %s", image).contains(image);
+            assertThat(s.path("dns").asText()).as(name).isEqualTo("127.0.0.1");
+            assertThat(s.path("labels").path("org.bloomstream.tier").asText()).isEqualTo("compose");
+            JsonNode args = s.path("build").path("args");
+            if (!args.isMissingNode()) {
+                String dockerfile = service(name).path("build").path("dockerfile").asText();
+                for (String arg : fieldNames(args)) {
+                    assertThat(DeployFiles.text(dockerfile))
+                            .as("%s takes %s", dockerfile, arg)
+                            .contains("ARG " + arg + "=");
+                    assertThat(dockerUp)
+                            .as("docker-up builds it with the same argument")
+                            .contains("--build-arg " + arg + "=" + args.path(arg).asText());
+                }
+            }
+        }
+        assertThat(services.path("jobmanager").path("image").asText())
+                .isEqualTo(services.path("taskmanager").path("image").asText());
+        assertThat(
+                        file.path("networks")
+                                .path("default")
+                                .path("driver_opts")
+                                .path("com.docker.network.bridge.host_binding_ipv4")
+                                .asText())
+                .as("published ports bind loopback only")
+                .isEqualTo("127.0.0.1");
+    }
+
     // ---- helpers --------------------------------------------------------------------------------
+
+    /** The YAML with every ${VAR:-default} replaced by its default, as compose reads it. */
+    private static JsonNode withDefaults(String yaml) {
+        try {
+            return DeployFiles.YAML.readTree(
+                    Pattern.compile("\\$\\{[A-Z0-9_]+:-([^}]*)}")
+                            .matcher(yaml)
+                            .replaceAll(m -> Matcher.quoteReplacement(m.group(1))));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private static String kafkaInternalBootstrap() {
         return "kafka:9092";

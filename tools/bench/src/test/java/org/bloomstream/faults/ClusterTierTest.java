@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -35,6 +36,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.bloomstream.devkit.feed.FeedProducer;
 import org.bloomstream.devkit.replay.FolderReplay;
+import org.bloomstream.devkit.synthetic.SyntheticScanner;
 import org.bloomstream.schemas.Topics;
 import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.SpecimenReport;
@@ -53,12 +55,14 @@ import org.testcontainers.containers.GenericContainer;
  * <p>Topology ({@link ContainerCluster}): three KRaft brokers (topics with replication factor 3,
  * {@code min.insync.replicas} 2), a JobManager and two TaskManagers (two slots each), the ingest
  * gate. The job jar is uploaded and run through Flink's REST API. A real data set ({@code
- * wbc-jtsc}, two passes as two specimens) is replayed into {@code cells.raw} at a fixed rate, and
- * while cells flow, triggered by how many cells came out ({@code read_committed}):
+ * wbc-jtsc}, two passes as two specimens), after one synthetic CBFB::MYH11 specimen that makes the
+ * job raise a subtype alert, is replayed into {@code cells.raw} at a fixed rate, and while cells
+ * flow, triggered by how many cells came out ({@code read_committed}):
  *
  * <ol>
- *   <li>{@code kill -9} of a TaskManager that runs tasks of the job; it is started again once the
- *       job runs on the other one;
+ *   <li>{@code kill -9} of a TaskManager that runs tasks of the job, once the synthetic specimen's
+ *       alert is committed (so every fault comes after it); it is started again once the job runs
+ *       on the other one;
  *   <li>the broker that leads partition 0 of {@code cells.accepted} is stopped, cells keep coming
  *       out without it, and it is started again and back in every ISR;
  *   <li>stop-with-savepoint, then a new version of the job jar (same classes and uids, a different
@@ -68,9 +72,11 @@ import org.testcontainers.containers.GenericContainer;
  * <p>At the end the job is stopped with a savepoint (no transaction left open) and every topic is
  * read back with {@code read_committed} and checked as the fault suite checks ({@link
  * FaultVerdict}): every accepted cell exactly once, every report counting exactly its cells, one
- * FHIR bundle per specimen, no duplicate alert. The fault suite also compares probabilities with a
- * failure-free run; this tier has no such run, so the reports serve as their own reference and only
- * the counts are compared.
+ * FHIR bundle per specimen, no duplicate alert. The alerts are also compared with what the job's
+ * state says it raised (each final report's {@code alertsRaised}): every one exactly once on {@code
+ * alerts.aml}, and the synthetic specimen's among them, so "no duplicate alert" is not vacuous. The
+ * fault suite also compares probabilities with a failure-free run; this tier has no such run, so
+ * the reports serve as their own reference and only the counts are compared.
  *
  * <p>"producer is already fenced" ({@code KafkaCommitter}, after the failover): every such message
  * in the TaskManagers' logs names a transactional id; the test asks the transaction coordinator for
@@ -100,6 +106,16 @@ class ClusterTierTest {
     private static final int PARTITIONS = 4;
     private static final double CROPS_PER_SECOND = 10;
     private static final Duration STEP = Duration.ofMinutes(3);
+
+    /**
+     * The alerting specimen: the synthetic scanner's first specimen (CBFB::MYH11) of seed 7, whose
+     * crops make the job raise a subtype alert with the fixture models, as in the fault suite
+     * ({@code FaultInjectionTest}: seed 7, every subtype specimen of 100 cells alerted). 150 cells:
+     * the alert needs 50 before the first evaluation and 20 stable updates.
+     */
+    private static final long ALERT_SEED = 7;
+
+    private static final int ALERT_CELLS = 150;
     private static final Pattern FENCED =
             Pattern.compile(
                     "Unable to commit transaction \\(.*?transactionalId='([^']+)'.*? because its"
@@ -138,12 +154,24 @@ class ClusterTierTest {
                 log(t0, "job " + job + " running (jar v1, uploaded through REST)");
 
                 FolderReplay replay = FolderReplay.open(DATA, 2, "ct" + System.nanoTime() % 1000);
+                // First a synthetic subtype specimen that makes the job raise an alert (the
+                // real data set's normal cells raise none, which would leave "no duplicate
+                // alert" vacuous); its crops all go out before the first fault.
+                SyntheticScanner alerting =
+                        new SyntheticScanner(
+                                SyntheticScanner.Config.of(ALERT_SEED, 1, ALERT_CELLS)
+                                        .withStartTime(Instant.now()));
+                String alertSpecimen = SyntheticScanner.specimenId(ALERT_SEED, 0);
                 GroundTruth truth = new GroundTruth();
-                long total = replay.crops();
+                long total = alerting.totalCrops() + replay.crops();
                 // The feed stops at 25%, 50% and 75% of the crops until the next fault is in
                 // place, so every fault lands with crops still to come however slow the machine.
                 PausingFeed paced =
-                        new PausingFeed(truth.observe(replay), total / 4, total / 2, total * 3 / 4);
+                        new PausingFeed(
+                                truth.observe(concat(alerting, replay)),
+                                total / 4,
+                                total / 2,
+                                total * 3 / 4);
                 try (CommittedCells out = new CommittedCells(bootstrap)) {
                     CompletableFuture<FeedProducer.Sent> feed =
                             CompletableFuture.supplyAsync(
@@ -161,9 +189,14 @@ class ClusterTierTest {
 
                     // 1. kill -9 of a TaskManager that runs tasks of the job
                     paced.awaitPause(0, STEP);
+                    // The alert committed before the first fault: every fault after it restores
+                    // state that has already raised it, which must not raise it again.
                     await(
-                            "cells out and a completed checkpoint",
-                            () -> out.cells() > 0 && rest.completedCheckpoints(job) >= 1);
+                            "cells out, the synthetic specimen's alert and a completed checkpoint",
+                            () ->
+                                    out.cells() > 0
+                                            && out.alerts() >= 1
+                                            && rest.completedCheckpoints(job) >= 1);
                     String victim = rest.taskManagersOf(job).iterator().next();
                     GenericContainer<?> tm = cluster.taskManagers.get(victim);
                     long before = out.cells();
@@ -172,11 +205,12 @@ class ClusterTierTest {
                             String.format(
                                     Locale.ROOT,
                                     "kill -9 of TaskManager %s (running tasks of the job) with"
-                                            + " %d/%d crops sent, %d cells out",
+                                            + " %d/%d crops sent, %d cells and %d alert(s) out",
                                     victim,
                                     paced.sent(),
                                     total,
-                                    before));
+                                    before,
+                                    out.alerts()));
                     paced.resume(0);
                     log(t0, faults.get(faults.size() - 1));
                     await("the job restored from a checkpoint", () -> rest.restored(job) >= 1);
@@ -233,9 +267,24 @@ class ClusterTierTest {
                     FeedProducer.Sent sent = feed.get(STEP.toSeconds(), TimeUnit.SECONDS);
                     log(t0, "replay done: " + sent.cropsIn() + " crops sent");
                     int specimens = truth.cropsPerSpecimen.size();
-                    await(
-                            "every good crop out and every specimen reported",
-                            () -> out.cells() >= truth.good.size() && out.reports() >= specimens);
+                    try {
+                        await(
+                                "every good crop out and every specimen reported",
+                                () ->
+                                        out.cells() >= truth.good.size()
+                                                && out.reports() >= specimens);
+                    } catch (AssertionError e) {
+                        throw new AssertionError(
+                                String.format(
+                                        Locale.ROOT,
+                                        "%s (%d/%d cells out, complete reports for %s of %s)",
+                                        e.getMessage(),
+                                        out.cells(),
+                                        truth.good.size(),
+                                        out.reported(),
+                                        truth.cropsPerSpecimen),
+                                e);
+                    }
                     String last =
                             rest.stopWithSavepoint(
                                     job2, "file://" + work.resolve("savepoints"), STEP);
@@ -259,20 +308,43 @@ class ClusterTierTest {
                                 + " at the coordinator: %s%n",
                         fenced.size(),
                         fenced);
+                // The alerts the job's state says it raised (each final report lists its
+                // specimen's), against what is on alerts.aml: each exactly once.
+                Map<String, Integer> seen = new LinkedHashMap<>();
+                audit.alerts.forEach(a -> seen.merge(a.getAlertId(), 1, Integer::sum));
+                List<String> expected = new ArrayList<>();
+                finals.values().forEach(r -> expected.addAll(r.getAlertsRaised()));
+                boolean alertsOnce =
+                        seen.keySet().equals(new java.util.HashSet<>(expected))
+                                && expected.size() == seen.size()
+                                && seen.values().stream().allMatch(n -> n == 1);
+                System.out.println("alerts raised: " + expected + ", on alerts.aml: " + seen);
                 long in = truth.good.size() + truth.bad.size() + truth.badWithoutId;
                 System.out.printf(
                         Locale.ROOT,
-                        "cluster tier: cells: %d in / %d out %s, alerts: %s (%d); %.0f s%n",
+                        "cluster tier: cells: %d in / %d out %s, alerts: %s (%d expected, %d"
+                                + " seen); %.0f s%n",
                         in,
                         verdict.cellsOut(),
                         verdict.problems().isEmpty() ? "exactly once" : "NOT exactly once",
-                        verdict.problems().stream().anyMatch(p -> p.startsWith("alert"))
-                                ? "DUPLICATES"
-                                : "no duplicates",
+                        alertsOnce
+                                        && verdict.problems().stream()
+                                                .noneMatch(p -> p.startsWith("alert"))
+                                ? "no duplicates"
+                                : "DUPLICATES OR MISSING",
+                        expected.size(),
                         audit.alerts.size(),
                         (System.nanoTime() - t0) / 1e9);
 
                 assertThat(faults).hasSize(3);
+                assertThat(finals).as("reports").containsKey(alertSpecimen);
+                assertThat(finals.get(alertSpecimen).getAlertsRaised())
+                        .as("the synthetic %s specimen raised an alert", alertingProfile(alerting))
+                        .isNotEmpty();
+                assertThat(audit.alerts)
+                        .as("every alert the reports name, exactly once on alerts.aml")
+                        .extracting(a -> a.getAlertId())
+                        .containsExactlyInAnyOrderElementsOf(expected);
                 assertThat(verdict.problems()).as("fault-suite checks").isEmpty();
                 assertThat(audit.classified).hasSize(truth.good.size());
                 assertThat(fenced)
@@ -306,8 +378,13 @@ class ClusterTierTest {
                 "file://" + cluster.shared.resolve("checkpoints"),
                 "--savepoint-dir",
                 "file://" + cluster.shared.resolve("savepoints"),
+                // The grace after scan-finished runs from a specimen's last cell; a failover holds
+                // cells up for half a minute or more, and a specimen whose finish event was
+                // processed before the kill was closed incomplete with 5 s (seen when the kill
+                // came at the synthetic specimen's 137th of 150 cells). Reports here come when a
+                // specimen is complete; the grace is only the backstop for lost crops.
                 "--finish-grace-s",
-                "5",
+                "300",
                 "--model",
                 "/opt/bloomstream/models/fixtures/vit-tiny.onnx",
                 "--head",
@@ -373,6 +450,21 @@ class ClusterTierTest {
             d.forEach((id, t) -> states.put(id, t.state()));
         }
         return states;
+    }
+
+    private static String alertingProfile(SyntheticScanner s) {
+        return s.specimens().values().iterator().next().label();
+    }
+
+    /** {@code a}'s emissions, then {@code b}'s. */
+    private static Iterable<org.bloomstream.devkit.feed.Emission> concat(
+            Iterable<org.bloomstream.devkit.feed.Emission> a,
+            Iterable<org.bloomstream.devkit.feed.Emission> b) {
+        return () ->
+                java.util.stream.Stream.concat(
+                                java.util.stream.StreamSupport.stream(a.spliterator(), false),
+                                java.util.stream.StreamSupport.stream(b.spliterator(), false))
+                        .iterator();
     }
 
     /**
@@ -518,12 +610,13 @@ class ClusterTierTest {
     }
 
     /**
-     * Cells and reports on the output topics as a read_committed consumer sees them, counted in the
-     * background: what the faults are triggered by and the end is awaited on.
+     * Cells, reports and alerts on the output topics as a read_committed consumer sees them,
+     * counted in the background: what the faults are triggered by and the end is awaited on.
      */
     static final class CommittedCells implements AutoCloseable {
         private final Set<String> cells = ConcurrentHashMap.newKeySet();
         private final Set<String> specimensReported = ConcurrentHashMap.newKeySet();
+        private final Set<String> alerts = ConcurrentHashMap.newKeySet();
         private final AtomicBoolean stop = new AtomicBoolean();
         private final AtomicLong errors = new AtomicLong();
         private final Thread thread;
@@ -538,6 +631,14 @@ class ClusterTierTest {
             return cells.size();
         }
 
+        long alerts() {
+            return alerts.size();
+        }
+
+        Set<String> reported() {
+            return Set.copyOf(specimensReported);
+        }
+
         long reports() {
             return specimensReported.size();
         }
@@ -549,7 +650,10 @@ class ClusterTierTest {
                                     bootstrap, "cluster-tier-progress", KafkaSecurity.NONE))) {
                 List<TopicPartition> parts = new ArrayList<>();
                 for (String t :
-                        List.of(Topics.CELLS_CLASSIFIED.name(), Topics.SPECIMEN_REPORTS.name())) {
+                        List.of(
+                                Topics.CELLS_CLASSIFIED.name(),
+                                Topics.SPECIMEN_REPORTS.name(),
+                                Topics.ALERTS_AML.name())) {
                     for (int p = 0; p < PARTITIONS; p++) {
                         parts.add(new TopicPartition(t, p));
                     }
@@ -563,6 +667,9 @@ class ClusterTierTest {
                                 ClassifiedCell cell =
                                         Topics.CELLS_CLASSIFIED.deserializeValue(r.value());
                                 cells.add(cell.getCellId());
+                            } else if (r.topic().equals(Topics.ALERTS_AML.name())) {
+                                alerts.add(
+                                        Topics.ALERTS_AML.deserializeValue(r.value()).getAlertId());
                             } else {
                                 SpecimenReport rep =
                                         Topics.SPECIMEN_REPORTS.deserializeValue(r.value());
