@@ -79,8 +79,8 @@ public final class KafkaEndpoints {
      * readers until the checkpoint after it commits, and the sink flushes its producer at that
      * checkpoint whatever the linger. So a long linger delays nothing a reader can see. It only
      * fills batches: with the client's default (5 ms) the classified sink's producer thread cost
-     * 0.10-0.12 ms of CPU per crop, with 100 ms 0.025 ms, and the broker's CPU per crop fell too
-     * (BENCHMARKS.md, "CPU per crop"). Other guarantees: records are visible when sent, so the
+     * 0.10-0.12 ms of CPU per crop, with 100 ms 0.02-0.05 ms, and the broker's CPU per crop fell
+     * too (BENCHMARKS.md, "CPU per crop"). Other guarantees: records are visible when sent, so the
      * client's default stays.
      */
     static Properties lingerFor(DeliveryGuarantee guarantee) {
