@@ -99,4 +99,58 @@ class AntialiasedResizeTest {
             }
         }
     }
+
+    /**
+     * A JPEG's BGR raster is resized in place, without the RGB copy: the result must be the copy's,
+     * byte for byte, for sizes up and down, odd sizes, an unchanged width (which takes the copy),
+     * and a raster that does not start at its buffer's first byte.
+     */
+    @Test
+    void resizingABgrRasterInPlaceGivesTheSameBytesAsResizingItsRgbCopy() {
+        java.util.Random random = new java.util.Random(18);
+        int[][] sizes = {
+            {320, 320, 224, 224},
+            {316, 298, 224, 224},
+            {37, 23, 224, 224},
+            {401, 7, 13, 300},
+            {224, 300, 224, 224},
+            {300, 224, 224, 224},
+            {5, 5, 1, 1}
+        };
+        for (int[] z : sizes) {
+            BufferedImage img = new BufferedImage(z[0], z[1], BufferedImage.TYPE_3BYTE_BGR);
+            for (int y = 0; y < z[1]; y++) {
+                for (int x = 0; x < z[0]; x++) {
+                    img.setRGB(x, y, random.nextInt());
+                }
+            }
+            byte[] viaCopy =
+                    AntialiasedResize.resize(
+                            AntialiasedResize.rgbBytes(img), z[0], z[1], z[2], z[3]);
+            assertThat(AntialiasedResize.resizeToRgb(img, z[2], z[3]))
+                    .as("%dx%d -> %dx%d", z[0], z[1], z[2], z[3])
+                    .containsExactly(viaCopy);
+        }
+        BufferedImage whole = new BufferedImage(60, 50, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 50; y++) {
+            for (int x = 0; x < 60; x++) {
+                whole.setRGB(x, y, random.nextInt());
+            }
+        }
+        // A window on the image's buffer, its data 10 rows in: read through getRGB, not in place.
+        BufferedImage part = whole.getSubimage(0, 10, 60, 40);
+        byte[] rgb = new byte[60 * 40 * 3];
+        for (int y = 0; y < 40; y++) {
+            for (int x = 0; x < 60; x++) {
+                int v = whole.getRGB(x, y + 10);
+                int i = (y * 60 + x) * 3;
+                rgb[i] = (byte) (v >> 16);
+                rgb[i + 1] = (byte) (v >> 8);
+                rgb[i + 2] = (byte) v;
+            }
+        }
+        assertThat(AntialiasedResize.rgbBytes(part)).containsExactly(rgb);
+        assertThat(AntialiasedResize.resizeToRgb(part, 31, 17))
+                .containsExactly(AntialiasedResize.resize(rgb, 60, 40, 31, 17));
+    }
 }

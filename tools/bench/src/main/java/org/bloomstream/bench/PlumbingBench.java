@@ -215,6 +215,10 @@ final class PlumbingBench {
                             cpu.owner(t.getKey()),
                             t.getKey());
                 }
+                out.printf(Locale.ROOT, "  job threads by kind (ms per crop):%n");
+                for (Map.Entry<String, Long> t : u.jobKinds()) {
+                    out.printf(Locale.ROOT, "    %8.3f  %s%n", t.getValue() / 1e6 / n, t.getKey());
+                }
             }
             boolean measured = ThreadCpu.supported();
             return new Row(

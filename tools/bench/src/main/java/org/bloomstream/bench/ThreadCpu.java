@@ -43,8 +43,14 @@ final class ThreadCpu {
     /** Per-thread CPU nanoseconds at one instant, and the process CPU. */
     record Snapshot(Map<Long, Long> cpuNanos, Map<Long, String> names, long processNanos) {}
 
-    /** CPU over a window, by owner, in nanoseconds; and the top threads, for a reader to check. */
-    record Usage(Map<Owner, Long> nanos, List<Map.Entry<String, Long>> topThreads) {
+    /**
+     * CPU over a window, by owner, in nanoseconds; the top threads, for a reader to check; and the
+     * job's threads summed by kind ({@link #kind}), to see what of the job is not its task threads.
+     */
+    record Usage(
+            Map<Owner, Long> nanos,
+            List<Map.Entry<String, Long>> topThreads,
+            List<Map.Entry<String, Long>> jobKinds) {
         double msPer(Owner o, long crops) {
             return nanos.getOrDefault(o, 0L) / 1e6 / crops;
         }
@@ -98,6 +104,7 @@ final class ThreadCpu {
     Usage between(Snapshot from, Snapshot to) {
         Map<Owner, Long> by = new EnumMap<>(Owner.class);
         Map<String, Long> byName = new HashMap<>();
+        Map<String, Long> jobKinds = new HashMap<>();
         long javaThreads = 0;
         for (Map.Entry<Long, Long> e : to.cpuNanos().entrySet()) {
             long d = e.getValue() - from.cpuNanos().getOrDefault(e.getKey(), 0L);
@@ -105,8 +112,12 @@ final class ThreadCpu {
                 continue;
             }
             String name = to.names().get(e.getKey());
-            by.merge(owner(name), d, Long::sum);
+            Owner o = owner(name);
+            by.merge(o, d, Long::sum);
             byName.merge(name, d, Long::sum);
+            if (o == Owner.JOB) {
+                jobKinds.merge(kind(name), d, Long::sum);
+            }
             javaThreads += d;
         }
         if (from.processNanos() >= 0 && to.processNanos() >= 0) {
@@ -117,7 +128,20 @@ final class ThreadCpu {
                         .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                         .limit(12)
                         .toList();
-        return new Usage(by, top);
+        List<Map.Entry<String, Long>> kinds =
+                jobKinds.entrySet().stream()
+                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .toList();
+        return new Usage(by, top, kinds);
+    }
+
+    /**
+     * A thread's name with its numbers (subtask, producer and fetcher indices) and the job's
+     * transactional id prefix taken out, so the threads of one kind sum up: all subtasks of a
+     * chain, all producers of a sink.
+     */
+    String kind(String name) {
+        return name.replace(jobProducerPrefix, "producer-<job>").replaceAll("\\d+", "#");
     }
 
     /** Who a thread of this name works for. */
