@@ -1,6 +1,8 @@
 package org.bloomstream.inference.decode;
 
 import java.awt.image.BufferedImage;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -48,6 +50,16 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
     private transient Counter decoded;
     private transient Counter rejected;
 
+    /**
+     * CPU time this thread spent decoding and resizing crops that passed: the pixels' cost as the
+     * job pays it (warm caches, its own threads), which {@code bench plumbing} divides the job's
+     * whole CPU by. Two thread-CPU-clock reads per crop, about a microsecond against milliseconds.
+     */
+    private transient Counter pixelCpuNanos;
+
+    private transient ThreadMXBean threads;
+    private transient boolean cpuTimed;
+
     /** Decodes with the reference's alpha policy, {@link AlphaPolicy#DROP}. */
     public CropDecodeFunction(int imageSize, ImageLimits limits) {
         this(imageSize, limits, AlphaPolicy.DROP);
@@ -76,6 +88,9 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         decoder = new CropImageDecoder(limits, alpha);
         decoded = getRuntimeContext().getMetricGroup().counter("cropsDecoded");
         rejected = getRuntimeContext().getMetricGroup().counter("cropsRejected");
+        pixelCpuNanos = getRuntimeContext().getMetricGroup().counter("decodeResizeCpuNanos");
+        threads = ManagementFactory.getThreadMXBean();
+        cpuTimed = threads.isCurrentThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled();
     }
 
     @Override
@@ -102,6 +117,7 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         byte[] rgb;
         int width = imageSize;
         int height = imageSize;
+        long cpu0 = cpuTimed ? threads.getCurrentThreadCpuTime() : 0;
         try {
             BufferedImage image = decoder.decode(imageBytes(crop.getImage()));
             if (resizeInGraph) {
@@ -114,6 +130,9 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         } catch (CropRejectedException e) {
             dead(ctx, in, e.reason(), e.getMessage(), crop.getCellId(), crop.getSpecimenId());
             return;
+        }
+        if (cpuTimed) {
+            pixelCpuNanos.inc(threads.getCurrentThreadCpuTime() - cpu0);
         }
         CellMeta meta = new CellMeta();
         meta.cellId = crop.getCellId();

@@ -34,6 +34,11 @@ class BenchSuiteSmokeTest {
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).crops()).isEqualTo(300);
         assertThat(rows.get(0).cropsPerSecond()).isPositive();
+        if (ThreadCpu.supported()) {
+            // the job's own decode+resize CPU, scraped from its decode operators' metrics
+            assertThat(rows.get(0).decodeResizeCpuMsPerCrop()).isPositive();
+            assertThat(rows.get(0).ratio()).isGreaterThan(1);
+        }
         assertThat(printed.toString(StandardCharsets.UTF_8)).contains("none  parallelism 1:");
     }
 

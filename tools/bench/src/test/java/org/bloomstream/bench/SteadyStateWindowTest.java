@@ -2,6 +2,7 @@ package org.bloomstream.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,6 +26,7 @@ class SteadyStateWindowTest {
                         () -> {},
                         300,
                         null,
+                        null,
                         Duration.ofSeconds(30));
 
         assertThat(w.wholeRun()).isTrue();
@@ -38,6 +40,9 @@ class SteadyStateWindowTest {
             throws Exception {
         long[] script = {0, 50, 50, 150, 280, 300};
         AtomicInteger polls = new AtomicInteger();
+        // The job's decode operators: 2 ms of CPU per crop before the window, 1.5 ms in it.
+        double[][] meter = {{0, 0}, {120e6, 60}, {120e6 + 1.5e6 * 240, 300}};
+        AtomicInteger reads = new AtomicInteger();
 
         PlumbingBench.Window w =
                 PlumbingBench.steadyStateWindow(
@@ -45,11 +50,26 @@ class SteadyStateWindowTest {
                         () -> {},
                         300,
                         null,
+                        () -> meter[reads.getAndIncrement()],
                         Duration.ofSeconds(30));
 
         assertThat(w.wholeRun()).isFalse();
         assertThat(w.crops()).isEqualTo(280 - 50);
         assertThat(w.cropsPerSecond()).isPositive();
+        assertThat(reads.get()).isEqualTo(3);
+        assertThat(w.jobDecodeResizeMs()).isCloseTo(1.5, within(1e-9));
+    }
+
+    @Test
+    void decodersThatFinishedBeforeTheWindowAreMeasuredOverTheWholeRun() {
+        // 300 crops, 240 of them decoded before the first read (with a cold JIT, 3 ms each)
+        double[] before = {240 * 3e6, 240};
+        double[] after = {240 * 3e6 + 60 * 1.5e6, 300};
+
+        assertThat(PlumbingBench.pixelMs(before, after, 300)).isCloseTo(1.5, within(1e-9));
+        assertThat(PlumbingBench.pixelMs(after, after, 300)).isCloseTo(2.7, within(1e-9));
+        assertThat(PlumbingBench.pixelMs(null, after, 300)).isCloseTo(2.7, within(1e-9));
+        assertThat(PlumbingBench.pixelMs(null, null, 300)).isEqualTo(-1);
     }
 
     @Test
@@ -57,7 +77,12 @@ class SteadyStateWindowTest {
         assertThatThrownBy(
                         () ->
                                 PlumbingBench.steadyStateWindow(
-                                        () -> 120, () -> {}, 300, null, Duration.ofMillis(200)))
+                                        () -> 120,
+                                        () -> {},
+                                        300,
+                                        null,
+                                        null,
+                                        Duration.ofMillis(200)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("only 120 of 300 classified");
     }
@@ -72,6 +97,7 @@ class SteadyStateWindowTest {
                                             throw new IllegalStateException("job failed: boom");
                                         },
                                         300,
+                                        null,
                                         null,
                                         Duration.ofSeconds(30)))
                 .hasMessage("job failed: boom");
