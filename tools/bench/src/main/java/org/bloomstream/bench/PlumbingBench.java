@@ -226,7 +226,16 @@ final class PlumbingBench {
                         crops);
             }
             ThreadCpu.Usage u = cpu.between(w.from(), w.to());
-            long n = w.crops();
+            // CPU per crop the job decoded in the window; crops classified in it without a meter
+            long decoded = w.decodedInWindow(crops);
+            long n = decoded > 0 ? decoded : w.crops();
+            out.printf(
+                    Locale.ROOT,
+                    "  %s p%d: CPU over %d crops %s in the window%n",
+                    embedder,
+                    parallelism,
+                    n,
+                    decoded > 0 ? "the job decoded" : "classified");
             if (verbose) {
                 out.printf(
                         Locale.ROOT,
@@ -260,7 +269,7 @@ final class PlumbingBench {
                     measured ? u.msPer(ThreadCpu.Owner.FLINK_RUNTIME, n) : -1,
                     measured ? u.msPer(ThreadCpu.Owner.OTHER, n) : -1,
                     measured ? u.msPer(ThreadCpu.Owner.JVM, n) : -1,
-                    w.jobDecodeResizeMs(),
+                    w.pixelMs(crops),
                     measured ? w.decodeResizeMs() : -1);
         }
     }
@@ -385,8 +394,9 @@ final class PlumbingBench {
     }
 
     /**
-     * The steady-state window: crops classified in it, its rate, CPU at both ends, load; {@code
-     * wholeRun} when all output became visible at once and the window is the whole run.
+     * The steady-state window: crops classified in it, its rate, CPU at both ends, load; the job's
+     * decode meter at both ends (null where not read); {@code wholeRun} when all output became
+     * visible at once and the window is the whole run.
      */
     record Window(
             long crops,
@@ -395,21 +405,34 @@ final class PlumbingBench {
             ThreadCpu.Snapshot to,
             double loadAverage,
             double decodeResizeMs,
-            double jobDecodeResizeMs,
-            boolean wholeRun) {}
+            double[] pixelsFrom,
+            double[] pixelsTo,
+            boolean wholeRun) {
 
-    /**
-     * The job's decode+resize CPU per crop over the window. Decoding runs ahead of the
-     * read-committed output by up to a checkpoint, so in a short run the decoders may have finished
-     * (nearly) all their crops before the window opens: with fewer than a tenth of the crops
-     * decoded in the window, the figure is taken over everything decoded since the job started (its
-     * first crops decoded with a cold JIT, which makes the figure larger, the ratio smaller).
-     */
-    static double pixelMs(double[] from, double[] to, long crops) {
-        if (from != null && to != null && to[1] - from[1] >= Math.max(1, crops / 10)) {
-            return msPerCrop(from, to);
+        /**
+         * Crops the job decoded while its CPU was measured: the count to divide that CPU by, since
+         * the read-committed output lags the work by up to a checkpoint and arrives a commit at a
+         * time. -1 when the meter was not read or fewer than a tenth of the run's crops were
+         * decoded in the window (a short run whose decoders finished before it opened).
+         */
+        long decodedInWindow(long runCrops) {
+            if (pixelsFrom == null || pixelsTo == null) {
+                return -1;
+            }
+            long d = Math.round(pixelsTo[1] - pixelsFrom[1]);
+            return d >= Math.max(1, runCrops / 10) ? d : -1;
         }
-        return msPerCrop(new double[] {0, 0}, to);
+
+        /**
+         * The job's decode+resize CPU per crop: over the window where {@link #decodedInWindow}
+         * counts, else over everything decoded since the job started (its first crops with a cold
+         * JIT, which makes the figure larger and the ratio smaller); -1 without a meter.
+         */
+        double pixelMs(long runCrops) {
+            return decodedInWindow(runCrops) > 0
+                    ? msPerCrop(pixelsFrom, pixelsTo)
+                    : msPerCrop(new double[] {0, 0}, pixelsTo);
+        }
     }
 
     /** CPU ms per crop decoded between two meter readings; -1 when none was decoded or read. */
@@ -487,8 +510,8 @@ final class PlumbingBench {
             throws Exception {
         long p10 = Math.max(1, crops / 10);
         long t0 = System.nanoTime();
-        ThreadCpu.Snapshot start = ThreadCpu.snapshot();
         double[] pixelsAtStart = pixels != null ? readOrNull(pixels) : null;
+        ThreadCpu.Snapshot start = ThreadCpu.snapshot();
         double[] pixelsFrom = null;
         long t10 = -1;
         long n10 = 0;
@@ -498,8 +521,10 @@ final class PlumbingBench {
             long n = progress.classified();
             long now = System.nanoTime();
             if (t10 < 0 && n >= p10) {
-                from = ThreadCpu.snapshot();
+                // the meter is an HTTP scrape: read it just before the snapshot, not between it
+                // and the sampler's start, so both windows cover the same work
                 pixelsFrom = pixels != null ? readOrNull(pixels) : null;
+                from = ThreadCpu.snapshot();
                 t10 = now;
                 n10 = n;
                 if (sampler != null) {
@@ -513,10 +538,10 @@ final class PlumbingBench {
             // over the whole run, start-up included, and says so.
             boolean allAtOnce = t10 >= 0 && n == n10 && n >= crops;
             if (n >= crops * 9 / 10 && (windowFormed || allAtOnce)) {
+                double[] pixelsTo = pixels != null ? readOrNull(pixels) : null;
                 ThreadCpu.Snapshot to = ThreadCpu.snapshot();
                 double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
                 double decode = sampler != null ? sampler.stop() : -1;
-                double[] pixelsTo = pixels != null ? readOrNull(pixels) : null;
                 return windowFormed
                         ? new Window(
                                 n - n10,
@@ -525,7 +550,8 @@ final class PlumbingBench {
                                 to,
                                 load,
                                 decode,
-                                pixelMs(pixelsFrom, pixelsTo, crops),
+                                pixelsFrom,
+                                pixelsTo,
                                 false)
                         : new Window(
                                 n,
@@ -534,7 +560,8 @@ final class PlumbingBench {
                                 to,
                                 load,
                                 decode,
-                                pixelMs(pixelsAtStart, pixelsTo, crops),
+                                pixelsAtStart,
+                                pixelsTo,
                                 true);
             }
             if (now > deadline) {

@@ -57,7 +57,8 @@ class SteadyStateWindowTest {
         assertThat(w.crops()).isEqualTo(280 - 50);
         assertThat(w.cropsPerSecond()).isPositive();
         assertThat(reads.get()).isEqualTo(3);
-        assertThat(w.jobDecodeResizeMs()).isCloseTo(1.5, within(1e-9));
+        assertThat(w.decodedInWindow(300)).isEqualTo(240);
+        assertThat(w.pixelMs(300)).isCloseTo(1.5, within(1e-9));
     }
 
     @Test
@@ -66,10 +67,16 @@ class SteadyStateWindowTest {
         double[] before = {240 * 3e6, 240};
         double[] after = {240 * 3e6 + 60 * 1.5e6, 300};
 
-        assertThat(PlumbingBench.pixelMs(before, after, 300)).isCloseTo(1.5, within(1e-9));
-        assertThat(PlumbingBench.pixelMs(after, after, 300)).isCloseTo(2.7, within(1e-9));
-        assertThat(PlumbingBench.pixelMs(null, after, 300)).isCloseTo(2.7, within(1e-9));
-        assertThat(PlumbingBench.pixelMs(null, null, 300)).isEqualTo(-1);
+        assertThat(window(before, after).decodedInWindow(300)).isEqualTo(60);
+        assertThat(window(before, after).pixelMs(300)).isCloseTo(1.5, within(1e-9));
+        assertThat(window(after, after).decodedInWindow(300)).isEqualTo(-1);
+        assertThat(window(after, after).pixelMs(300)).isCloseTo(2.7, within(1e-9));
+        assertThat(window(null, after).pixelMs(300)).isCloseTo(2.7, within(1e-9));
+        assertThat(window(null, null).pixelMs(300)).isEqualTo(-1);
+    }
+
+    private static PlumbingBench.Window window(double[] pixelsFrom, double[] pixelsTo) {
+        return new PlumbingBench.Window(300, 1, null, null, 0, -1, pixelsFrom, pixelsTo, false);
     }
 
     @Test
