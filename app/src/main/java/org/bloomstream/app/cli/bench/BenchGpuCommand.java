@@ -180,7 +180,20 @@ public final class BenchGpuCommand implements Callable<Integer> {
                         decodeParallelism != null ? decodeParallelism : tiny ? 1 : cores,
                         cropEdge != null ? cropEdge : tiny ? 96 : 316,
                         minCosine);
-        GpuBench.Result r = new GpuBench(options, System.out).run();
+        GpuBench.Result r;
+        try {
+            r = new GpuBench(options, System.out).run();
+        } catch (java.io.IOException e) {
+            if (gpu && String.valueOf(e.getMessage()).contains("provider is not available")) {
+                // the engine's hint names the job's option; this command has its own
+                System.err.println("bench gpu: " + e.getMessage());
+                System.err.println(
+                        "bench gpu: no usable GPU provider here; `bench gpu --provider cpu`"
+                                + " runs the same benchmark on the CPU.");
+                return 2;
+            }
+            throw e;
+        }
         r.print(System.out);
         if (json != null) {
             BenchJson.write(json, r.toMap());

@@ -53,4 +53,22 @@ class BenchGpuCommandTest {
         assertThat(cpu.get("pillow_resize_pack_cpu_ms_per_crop").asDouble()).isPositive();
         assertThat(r.get("failures")).isEmpty();
     }
+
+    @Test
+    void withoutAGpuProviderItSaysHowToRunOnTheCpu() throws Exception {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.err;
+        int rc;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            rc = run("--provider", "cuda", "--tiny", "--cell-seconds", "0.1");
+        } finally {
+            System.setErr(saved);
+        }
+        // this build ships the CPU-only ONNX Runtime, so CUDA is never available here
+        assertThat(rc).isEqualTo(2);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("CUDA execution provider is not available")
+                .contains("bench gpu --provider cpu");
+    }
 }
