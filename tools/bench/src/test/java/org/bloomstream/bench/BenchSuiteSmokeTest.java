@@ -31,6 +31,8 @@ class BenchSuiteSmokeTest {
         List<PlumbingBench.Row> rows =
                 new PlumbingBench(HOME, dir, 300, out).run(List.of("none"), List.of(1));
 
+        System.out.print(printed.toString(StandardCharsets.UTF_8)); // for the test's report
+
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).crops()).isEqualTo(300);
         assertThat(rows.get(0).cropsPerSecond()).isPositive();
