@@ -563,25 +563,10 @@ class ClusterTierTest {
         }
     }
 
-    interface Condition {
-        boolean holds() throws Exception;
-    }
-
     /** Polls {@code c} until it holds, for at most {@link #STEP}. */
-    private static void await(String what, Condition c) throws Exception {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                if (c.holds()) {
-                    return;
-                }
-            } catch (IOException e) {
-                last = e; // the REST endpoint or a broker may be restarting
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("timed out waiting for: " + what, last);
+    private static void await(String what, Polling.Condition c) throws Exception {
+        // the REST endpoint or a broker may be restarting
+        Polling.await(what, STEP, Duration.ofMillis(200), c, IOException.class);
     }
 
     private static String stamp(long t0) {

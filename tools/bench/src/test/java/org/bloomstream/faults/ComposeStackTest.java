@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.bloomstream.devkit.embedded.EmbeddedRuntime;
 import org.bloomstream.devkit.feed.Emission;
 import org.bloomstream.devkit.replay.FolderReplay;
 import org.bloomstream.schemas.avro.CellCrop;
@@ -92,13 +92,13 @@ class ComposeStackTest {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("BLOOMSTREAM_INGEST_TOKEN", token);
         // Host ports of docker-compose.yml (defaults 9094, 8081, 8080, 8090), picked free here
-        int kafka = freePort();
-        int rest = freePort();
-        int ingest = freePort();
+        int kafka = EmbeddedRuntime.freePort();
+        int rest = EmbeddedRuntime.freePort();
+        int ingest = EmbeddedRuntime.freePort();
         env.put("BLOOMSTREAM_KAFKA_PORT", String.valueOf(kafka));
         env.put("BLOOMSTREAM_FLINK_UI_PORT", String.valueOf(rest));
         env.put("BLOOMSTREAM_INGEST_PORT", String.valueOf(ingest));
-        env.put("BLOOMSTREAM_LIVE_PORT", String.valueOf(freePort()));
+        env.put("BLOOMSTREAM_LIVE_PORT", String.valueOf(EmbeddedRuntime.freePort()));
         String bootstrap = "127.0.0.1:" + kafka;
         try {
             compose(env, project, Duration.ofMinutes(8), "up", "-d", "--no-build");
@@ -374,31 +374,11 @@ class ComposeStackTest {
         return last;
     }
 
-    interface Condition {
-        boolean holds() throws Exception;
-    }
-
     /** Polls {@code c} until it holds, for at most {@link #STEP}. */
-    private static void await(String what, Condition c) throws Exception {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                if (c.holds()) {
-                    return;
-                }
-            } catch (IOException | RuntimeException e) {
-                last = e; // a service still starting: connection refused, no topic yet
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("timed out waiting for: " + what, last);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    private static void await(String what, Polling.Condition c) throws Exception {
+        // a service still starting: connection refused, no topic yet
+        Polling.await(
+                what, STEP, Duration.ofMillis(500), c, IOException.class, RuntimeException.class);
     }
 
     private static double seconds(long t0) {
