@@ -74,12 +74,8 @@ public final class AntialiasedResize {
                         && raster.getMinY() == 0
                         && raster.getSampleModelTranslateX() == 0
                         && raster.getSampleModelTranslateY() == 0;
-        if (plain
-                && image.getType() == BufferedImage.TYPE_3BYTE_BGR
-                && raster.getDataBuffer() instanceof DataBufferByte bytes
-                && raster.getSampleModel() instanceof PixelInterleavedSampleModel sm
-                && sm.getPixelStride() == 3
-                && sm.getScanlineStride() == w * 3) {
+        DataBufferByte bytes = plainBgr(image);
+        if (bytes != null) {
             byte[] bgr = bytes.getData();
             int off = bytes.getOffset();
             for (int i = 0, n = w * h * 3; i < n; i += 3) {
