@@ -256,39 +256,29 @@ public final class EmbedBench {
                 OutputTally tally = new OutputTally(rt.bootstrapServers());
                 FeedProducer producer = new FeedProducer(rt.bootstrapServers())) {
             producer.send(feed, 0, null);
-            long p10 = Math.max(1, crops / 10);
-            long p90 = crops * 9 / 10;
-            long t10 = -1;
-            long t90 = -1;
-            long t0 = System.nanoTime();
-            long deadline = t0 + Duration.ofMinutes(30).toNanos();
-            long lastPrint = 0;
-            while (t90 < 0) {
-                long n = tally.snapshot().classified();
-                long now = System.nanoTime();
-                if (t10 < 0 && n >= p10) {
-                    t10 = now;
-                }
-                if (n >= p90) {
-                    t90 = now;
-                }
-                if (now - lastPrint > 5_000_000_000L) {
-                    lastPrint = now;
-                    out.printf("  %d/%d classified%n", n, crops);
-                }
-                if (now > deadline) {
-                    throw new IllegalStateException("pipeline did not finish: " + n + "/" + crops);
-                }
-                rt.checkJobAlive();
-                Thread.sleep(20);
-            }
-            if (t90 == t10) {
-                // Read-committed output can arrive in one transaction: no window between the 10th
-                // and the 90th percentile, so the rate is over the whole run, start-up included.
+            // the plumbing benchmark's window (the 10th to the 90th percentile of classified
+            // cells, or the whole run when the output is committed at once), with progress lines
+            long[] lastPrint = {0};
+            PlumbingBench.Window w =
+                    PlumbingBench.steadyStateWindow(
+                            () -> {
+                                long n = tally.snapshot().classified();
+                                long now = System.nanoTime();
+                                if (now - lastPrint[0] > 5_000_000_000L) {
+                                    lastPrint[0] = now;
+                                    out.printf("  %d/%d classified%n", n, crops);
+                                }
+                                return n;
+                            },
+                            rt::checkJobAlive,
+                            crops,
+                            null,
+                            null,
+                            Duration.ofMinutes(30));
+            if (w.wholeRun()) {
                 out.printf("  all output committed at once; rate over the whole run%n");
-                return p90 / ((t90 - t0) / 1e9);
             }
-            return (p90 - p10) / ((t90 - t10) / 1e9);
+            return w.cropsPerSecond();
         }
     }
 

@@ -182,11 +182,6 @@ final class PlumbingBench {
         return done;
     }
 
-    /** Crops/s of one configuration; kept for callers that want the rate alone. */
-    double throughput(String embedder, int parallelism, List<byte[]> images) throws Exception {
-        return measure(embedder, parallelism, images).cropsPerSecond();
-    }
-
     Row measure(String embedder, int parallelism, List<byte[]> images) throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutionConfig exec =
@@ -453,11 +448,6 @@ final class PlumbingBench {
             return -1;
         }
         return (to[0] - from[0]) / 1e6 / (to[1] - from[1]);
-    }
-
-    /** Crops/s between the 10th and the 90th percentile of classified cells. */
-    static double steadyState(EmbeddedRuntime rt, OutputTally tally, long crops) throws Exception {
-        return steadyStateWindow(rt, tally, crops, null, null).cropsPerSecond();
     }
 
     static Window steadyStateWindow(
