@@ -31,10 +31,11 @@ public interface EmbedderFactory extends Serializable {
         if (!resizeInGraph) {
             return onnx(onnx, exec);
         }
-        if (exec.provider() == ExecutionConfig.Provider.NONE) {
-            throw new IllegalArgumentException("resize in the graph needs a model to run");
-        }
         String path = onnx.toAbsolutePath().toString();
+        if (exec.provider() == ExecutionConfig.Provider.NONE) {
+            // The plumbing of a GPU host: crops leave the decoder at their decoded size.
+            return () -> new NullEmbedder(EmbedderManifest.forModel(Path.of(path)), true);
+        }
         return () -> OnnxEmbedder.open(Path.of(path), exec, true);
     }
 }

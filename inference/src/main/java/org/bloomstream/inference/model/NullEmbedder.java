@@ -5,14 +5,35 @@ package org.bloomstream.inference.model;
  * keeps the real model's identity and width, so heads and MIL models fitted on that model still
  * load, and answers with cheap pixel statistics instead of running the network.
  *
+ * <p>With {@code resizesInGraph} it takes crops at their decoded size, as a model whose graph
+ * resizes them would: the plumbing of a GPU host, where the CPU only decodes.
+ *
  * <p>Only for benchmarks: its "embeddings" carry colour, not morphology, so cell types and calls
  * made from them are meaningless.
  */
 final class NullEmbedder implements Embedder {
     private final EmbedderManifest manifest;
+    private final boolean resizesInGraph;
 
     NullEmbedder(EmbedderManifest manifest) {
+        this(manifest, false);
+    }
+
+    NullEmbedder(EmbedderManifest manifest, boolean resizesInGraph) {
         this.manifest = manifest;
+        this.resizesInGraph = resizesInGraph;
+    }
+
+    @Override
+    public Packed pack(byte[][] rgb, int count, int width, int height) throws Exception {
+        return resizesInGraph
+                ? new Crops(rgb, count)
+                : Embedder.super.pack(rgb, count, width, height);
+    }
+
+    @Override
+    public boolean resizesInGraph() {
+        return resizesInGraph;
     }
 
     @Override

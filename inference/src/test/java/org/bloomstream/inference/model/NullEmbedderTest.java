@@ -34,6 +34,25 @@ class NullEmbedderTest {
     }
 
     @Test
+    void withResizeInGraphTakesCropsAtTheirDecodedSizeAsAGpuHostsModelWould() throws Exception {
+        Path onnx = Fixtures.tinyVit();
+        try (Embedder plain = EmbedderFactory.onnx(onnx, NONE, false).create();
+                Embedder raw = EmbedderFactory.onnx(onnx, NONE, true).create()) {
+            byte[] crop = new byte[320 * 300 * 3];
+            Arrays.fill(crop, (byte) 200);
+            assertThat(plain.resizesInGraph()).isFalse();
+            assertThatThrownBy(() -> plain.pack(new byte[][] {crop}, 1, 320, 300))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("does not resize in its graph");
+
+            assertThat(raw.resizesInGraph()).isTrue();
+            float[][] out = raw.run(raw.pack(new byte[][] {crop}, 1, 320, 300));
+            assertThat(out).hasNumberOfRows(1);
+            assertThat(out[0]).hasSize(raw.dim()).containsOnly((200 - 128) / 64f);
+        }
+    }
+
+    @Test
     void isNotAnOnnxSessionProvider() throws Exception {
         Path onnx = Fixtures.tinyVit();
         EmbedderManifest manifest = EmbedderManifest.forModel(onnx);

@@ -112,6 +112,7 @@ final class PlumbingBench {
     private final long crops;
     private final PrintStream out;
     private boolean verbose;
+    private boolean resizeInGraph;
 
     PlumbingBench(Path home, Path workDir, long crops, PrintStream out) {
         this.home = home;
@@ -126,13 +127,24 @@ final class PlumbingBench {
         return this;
     }
 
+    /**
+     * Runs the job with resize in the model graph ({@code --resize-in-graph}): the decoder emits
+     * crops at their decoded size and resizes nothing, as on a GPU host. With the null embedder
+     * this is the CPU side of such a host: decode and plumbing only.
+     */
+    PlumbingBench resizeInGraph(boolean v) {
+        this.resizeInGraph = v;
+        return this;
+    }
+
     List<Row> run(List<String> embedders, List<Integer> parallelisms) throws Exception {
         List<byte[]> images = BenchKit.crops(400, 320, 0.95f);
         out.printf(
                 Locale.ROOT,
-                "plumbing: %d crops of %.1f KB JPEG (320 px)%n",
+                "plumbing: %d crops of %.1f KB JPEG (320 px)%s%n",
                 crops,
-                BenchKit.meanKb(images));
+                BenchKit.meanKb(images),
+                resizeInGraph ? ", resize in the model graph (the decoder only decodes)" : "");
         List<Row> rows = new ArrayList<>();
         for (String embedder : embedders) {
             for (int p : parallelisms) {
@@ -201,6 +213,7 @@ final class PlumbingBench {
                                         b.parallelism(parallelism)
                                                 .decodeParallelism(parallelism)
                                                 .execution(exec)
+                                                .resizeInGraph(resizeInGraph)
                                                 .batch(new BatchPolicy(32, Duration.ofMillis(20)))
                                                 .transactionalIdPrefix(txPrefix),
                                 metricsPort);
@@ -305,14 +318,20 @@ final class PlumbingBench {
         return nanos / 1e6 / count;
     }
 
+    /** The job's pixel work on one crop; {@code size} 0: decode only, as with resize in graph. */
     private static int decodeResize(CropImageDecoder decoder, byte[] jpeg, int size)
             throws CropRejectedException {
         BufferedImage image = decoder.decode(jpeg);
-        return AntialiasedResize.resizeToRgb(image, size, size)[0];
+        return size == 0
+                ? AntialiasedResize.rgbBytes(image)[0]
+                : AntialiasedResize.resizeToRgb(image, size, size)[0];
     }
 
+    /** The size the job resizes to, or 0 when it does not resize (resize in the graph). */
     private int imageSize() throws java.io.IOException {
-        return EmbedderManifest.forModel(home.resolve(JobConfig.FIXTURE_EMBEDDER)).imageSize();
+        return resizeInGraph
+                ? 0
+                : EmbedderManifest.forModel(home.resolve(JobConfig.FIXTURE_EMBEDDER)).imageSize();
     }
 
     /**

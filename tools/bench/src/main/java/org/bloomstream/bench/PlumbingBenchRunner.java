@@ -18,6 +18,7 @@ public final class PlumbingBenchRunner {
             List<String> embedders,
             List<Integer> parallelisms,
             boolean threads,
+            boolean resizeInGraph,
             Path json)
             throws Exception {
         List<PlumbingBench.Row> rows =
@@ -27,6 +28,7 @@ public final class PlumbingBenchRunner {
                                 crops,
                                 System.out)
                         .verbose(threads)
+                        .resizeInGraph(resizeInGraph)
                         .run(embedders, parallelisms);
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>();

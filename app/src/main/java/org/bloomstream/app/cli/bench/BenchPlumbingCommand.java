@@ -50,6 +50,14 @@ public final class BenchPlumbingCommand implements Callable<Integer> {
     boolean threads;
 
     @Option(
+            names = "--resize-in-graph",
+            description =
+                    "Run the job as with --resize-in-graph: crops leave the decoder at their"
+                            + " decoded size, and with --embedders none nothing resizes them. The"
+                            + " CPU side of a GPU host, where the model's graph resizes.")
+    boolean resizeInGraph;
+
+    @Option(
             names = "--json",
             paramLabel = "FILE",
             defaultValue = "bench-results.json",
@@ -58,7 +66,7 @@ public final class BenchPlumbingCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        new PlumbingBenchRunner().run(crops, embedders, parallelisms, threads, json);
+        new PlumbingBenchRunner().run(crops, embedders, parallelisms, threads, resizeInGraph, json);
         return 0;
     }
 }
