@@ -78,6 +78,13 @@ public final class CropImageDecoder {
             // the same.
             bytes = JpegFrame.withoutIccProfile(bytes);
         }
+        if (frame != null && frame.plainJfif()) {
+            BufferedImage image = readPlainJfif(bytes);
+            if (image != null) {
+                return toRgb(image, alpha);
+            }
+            // The JDK's reader failed: the general path below decides, and says why.
+        }
         try (ImageInputStream in =
                 new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageReaders.forInput(in); // no JVM-wide registry
@@ -118,6 +125,37 @@ public final class CropImageDecoder {
                     DeadLetterReason.UNDECODABLE_IMAGE,
                     "cannot decode image: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
                     e);
+        }
+    }
+
+    /**
+     * A plain JFIF crop through the JDK's reader alone, or null when that reader is missing or
+     * fails (the caller then takes the general path, which reports the failure). The dimension and
+     * truncation checks are the general path's.
+     */
+    private BufferedImage readPlainJfif(byte[] bytes) throws CropRejectedException {
+        ImageReader reader;
+        try {
+            reader = ImageReaders.jdkJpeg();
+        } catch (IOException e) {
+            return null;
+        }
+        if (reader == null) {
+            return null;
+        }
+        try (ImageInputStream in =
+                new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(in, true, true);
+            checkDimensions(reader.getWidth(0), reader.getHeight(0));
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
+            BufferedImage image = reader.read(0);
+            rejectMissingData(true, warnings);
+            return image;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } finally {
+            reader.dispose();
         }
     }
 

@@ -35,8 +35,31 @@ import org.bloomstream.inference.jvm.JvmWideInit;
  */
 final class ImageReaders {
     private static final ServiceRegistry READERS = readers();
+    private static final ImageReaderSpi JDK_JPEG = jdkJpegSpi();
 
     private ImageReaders() {}
+
+    /**
+     * The JDK's own JPEG reader (libjpeg), without TwelveMonkeys' wrapper, or null when the JDK has
+     * none. For plain JFIF crops ({@link JpegFrame#plainJfif}) the wrapper only adds work: it
+     * parses every segment again (Huffman tables included) and copies the decoded raster into a
+     * second image, which was 40% of the bytes the plumbing benchmark's JVM allocated.
+     */
+    static ImageReader jdkJpeg() throws IOException {
+        return JDK_JPEG == null ? null : JDK_JPEG.createReaderInstance();
+    }
+
+    private static ImageReaderSpi jdkJpegSpi() {
+        Iterator<ImageReaderSpi> all = READERS.getServiceProviders(ImageReaderSpi.class, false);
+        while (all.hasNext()) {
+            ImageReaderSpi spi = all.next();
+            if (spi.getClass().getClassLoader() == null
+                    && List.of(spi.getFormatNames()).contains("jpeg")) {
+                return spi;
+            }
+        }
+        return null;
+    }
 
     /**
      * Readers that can decode {@code in}, the preferred first, as {@code ImageIO.getImageReaders}

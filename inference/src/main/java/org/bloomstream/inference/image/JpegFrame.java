@@ -8,8 +8,10 @@ package org.bloomstream.inference.image;
  *
  * @param components components in the frame, 0 when no frame header was found
  * @param adobeTransform the APP14 transform byte, -1 without an Adobe marker
+ * @param jfif whether an APP0 {@code JFIF} marker comes before the frame
+ * @param sof the start-of-frame marker (0xC0 baseline, 0xC2 progressive, ...), 0 when none
  */
-record JpegFrame(int components, int adobeTransform) {
+record JpegFrame(int components, int adobeTransform, boolean jfif, int sof) {
 
     static boolean isJpeg(byte[] b) {
         return b.length >= 3 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8;
@@ -23,10 +25,24 @@ record JpegFrame(int components, int adobeTransform) {
         return components == 4 && adobeTransform == 2;
     }
 
+    /**
+     * A plain JFIF image (YCbCr or grey, Huffman-coded baseline, extended or progressive, no Adobe
+     * marker): the case the JDK's own reader decodes exactly as libjpeg, hence Pillow, does, with
+     * no colour-space guess to make.
+     */
+    boolean plainJfif() {
+        return jfif
+                && adobeTransform == -1
+                && (components == 1 || components == 3)
+                && (sof == 0xC0 || sof == 0xC1 || sof == 0xC2);
+    }
+
     /** Walks the marker segments up to the first start-of-scan. */
     static JpegFrame of(byte[] b) {
         int components = 0;
         int transform = -1;
+        boolean jfif = false;
+        int sofMarker = 0;
         int i = 2;
         while (i + 4 <= b.length) {
             if ((b[i] & 0xFF) != 0xFF) {
@@ -54,6 +70,16 @@ record JpegFrame(int components, int adobeTransform) {
                             && marker != 0xCC;
             if (sof && payload + 6 <= b.length) {
                 components = b[payload + 5] & 0xFF;
+                sofMarker = marker;
+            } else if (marker == 0xE0
+                    && length >= 7
+                    && payload + 5 <= b.length
+                    && b[payload] == 'J'
+                    && b[payload + 1] == 'F'
+                    && b[payload + 2] == 'I'
+                    && b[payload + 3] == 'F'
+                    && b[payload + 4] == 0) {
+                jfif = true;
             } else if (marker == 0xEE
                     && length >= 14
                     && payload + 12 <= b.length
@@ -66,7 +92,7 @@ record JpegFrame(int components, int adobeTransform) {
             }
             i += 2 + length;
         }
-        return new JpegFrame(components, transform);
+        return new JpegFrame(components, transform, jfif, sofMarker);
     }
 
     /**

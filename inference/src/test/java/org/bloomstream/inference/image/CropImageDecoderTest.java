@@ -47,6 +47,45 @@ class CropImageDecoderTest {
     }
 
     @Test
+    void plainJfifIsReadByTheJdksReaderToTheSamePixelsAsTheWrappedPath() throws Exception {
+        byte[] jfif = encode(gradient(64, 48, BufferedImage.TYPE_INT_RGB), "jpeg");
+        JpegFrame frame = JpegFrame.of(jfif);
+        assertThat(frame.plainJfif()).isTrue();
+        assertThat(frame.sof()).isEqualTo(0xC0);
+
+        // The same image through the readers' general order (TwelveMonkeys first).
+        BufferedImage wrapped;
+        try (var in =
+                new javax.imageio.stream.MemoryCacheImageInputStream(
+                        new java.io.ByteArrayInputStream(jfif))) {
+            javax.imageio.ImageReader reader = ImageReaders.forInput(in).next();
+            assertThat(reader.getClass().getName()).startsWith("com.twelvemonkeys");
+            reader.setInput(in);
+            wrapped = reader.read(0);
+            reader.dispose();
+        }
+        BufferedImage direct = decoder.decode(jfif);
+        assertThat(AntialiasedResize.rgbBytes(direct))
+                .isEqualTo(AntialiasedResize.rgbBytes(wrapped));
+
+        // Without the JFIF marker the colour space is a guess, left to the general path.
+        byte[] noApp0 = withoutApp0(jfif);
+        assertThat(JpegFrame.of(noApp0).plainJfif()).isFalse();
+        assertThat(AntialiasedResize.rgbBytes(decoder.decode(noApp0)))
+                .isEqualTo(AntialiasedResize.rgbBytes(wrapped));
+    }
+
+    /** The JPEG without its APP0 segment (which ImageIO's writer puts right after SOI). */
+    private static byte[] withoutApp0(byte[] jpeg) {
+        assertThat(jpeg[3] & 0xFF).isEqualTo(0xE0);
+        int length = (jpeg[4] & 0xFF) << 8 | (jpeg[5] & 0xFF);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(jpeg, 0, 2);
+        out.write(jpeg, 4 + length, jpeg.length - 4 - length);
+        return out.toByteArray();
+    }
+
+    @Test
     void grayscaleSixteenBitAndAlphaImagesAreValidCrops() throws Exception {
         BufferedImage gray16 = new BufferedImage(20, 20, BufferedImage.TYPE_USHORT_GRAY);
         gray16.getRaster().setSample(5, 5, 0, 65535);
