@@ -262,7 +262,7 @@ public final class EmbedBench {
             PlumbingBench.Window w =
                     PlumbingBench.steadyStateWindow(
                             () -> {
-                                long n = tally.snapshot().classified();
+                                long n = tally.classified();
                                 long now = System.nanoTime();
                                 if (now - lastPrint[0] > 5_000_000_000L) {
                                     lastPrint[0] = now;

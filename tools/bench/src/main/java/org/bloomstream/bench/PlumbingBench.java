@@ -477,7 +477,7 @@ final class PlumbingBench {
             PixelMeter pixels)
             throws Exception {
         return steadyStateWindow(
-                () -> tally.snapshot().classified(),
+                () -> tally.classified(),
                 rt::checkJobAlive,
                 crops,
                 sampler,

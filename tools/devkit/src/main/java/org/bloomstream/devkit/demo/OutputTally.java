@@ -112,6 +112,18 @@ public final class OutputTally implements AutoCloseable {
         }
     }
 
+    /**
+     * Distinct cells classified so far. Cheap, unlike {@link #snapshot}, which copies every id: a
+     * benchmark polling the snapshot every 20 ms spent 10% of the process's CPU samples copying a
+     * set of 40,000 ids, on the cores the pipeline it measures runs on.
+     */
+    public synchronized long classified() {
+        if (failure != null) {
+            throw new IllegalStateException("output consumer failed", failure);
+        }
+        return classifiedIds.size();
+    }
+
     /** A consistent copy of the counts. */
     public synchronized Snapshot snapshot() {
         if (failure != null) {

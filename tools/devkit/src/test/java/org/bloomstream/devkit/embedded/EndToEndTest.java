@@ -137,6 +137,7 @@ class EndToEndTest {
 
             assertThat(s.duplicateCells()).isZero();
             assertThat(s.classifiedIds()).isEqualTo(goodIds);
+            assertThat(tally.classified()).isEqualTo(goodIds.size());
             Set<String> deadIds =
                     s.deadLetters().stream()
                             .map(DeadLetter::getCellId)
