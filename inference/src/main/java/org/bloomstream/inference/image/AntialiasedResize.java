@@ -122,9 +122,9 @@ public final class AntialiasedResize {
 
     /**
      * Rows per block of the horizontal pass. A block of a 320 px wide crop, transposed to ints, is
-     * 320 x 64 x 3 x 4 bytes = 240 KB: it stays in L2, and each column's run of 192 ints is long
-     * enough for the JIT's unrolled vector loop (a run shorter than one unrolled iteration falls
-     * through to the scalar tail loop).
+     * 320 x 64 x 3 x 4 bytes = 240 KB, which stays in L2. Measured on the 320 px crop: 32 rows was
+     * about 15% slower (a column's run of 96 ints leaves the JIT's unrolled vector loop little to
+     * do), 96 to 320 rows within a few % of 64.
      */
     private static final int BLOCK_ROWS = 64;
 
@@ -150,7 +150,7 @@ public final class AntialiasedResize {
     private static final class Scratch {
         private int[][] columns = new int[0][];
         private int[][] mid = new int[0][];
-        private int[] acc = new int[0];
+        private int[][] accs = new int[0][];
 
         int[][] columns(int count, int length) {
             return columns = fit(columns, count, length);
@@ -161,10 +161,12 @@ public final class AntialiasedResize {
         }
 
         int[] acc(int length) {
-            if (acc.length < length) {
-                acc = new int[length];
-            }
-            return acc;
+            return accs(length)[0];
+        }
+
+        /** Four accumulators, for four output columns of the horizontal pass at a time. */
+        int[][] accs(int length) {
+            return accs = fit(accs, 4, length);
         }
 
         /** Drops whatever grew past {@link #MAX_KEPT}, once the call that needed it is done. */
@@ -175,8 +177,8 @@ public final class AntialiasedResize {
             if ((long) mid.length * (mid.length == 0 ? 0 : mid[0].length) > MAX_KEPT) {
                 mid = new int[0][];
             }
-            if (acc.length > MAX_KEPT) {
-                acc = new int[0];
+            if (accs.length > 0 && accs[0].length > MAX_KEPT) {
+                accs = new int[0][];
             }
         }
 
@@ -281,45 +283,98 @@ public final class AntialiasedResize {
             Scratch scratch) {
         int red = bgr ? 2 : 0;
         int blue = bgr ? 0 : 2;
-        int[] bounds = c.bounds;
-        int[] kk = c.kk;
-        int ksize = c.ksize;
         int block = Math.min(BLOCK_ROWS, rows);
         int[][] columns = scratch.columns(inWidth, block * 3);
-        int[] acc = scratch.acc(block * 3);
+        int[][] accs = scratch.accs(block * 3);
+        int[] a0 = accs[0];
+        int[] a1 = accs[1];
+        int[] a2 = accs[2];
+        int[] a3 = accs[3];
         for (int r0 = 0; r0 < rows; r0 += block) {
             int n = Math.min(block, rows - r0);
             int len = n * 3; // one column of this block, in ints
-            for (int r = 0; r < n; r++) {
-                int p = offset + (firstRow + r0 + r) * inWidth * 3;
-                int q = r * 3;
-                for (int x = 0; x < inWidth; x++, p += 3) {
-                    int[] column = columns[x];
+            // Four columns at a time, each column array filled front to back, each row read
+            // twelve contiguous bytes at a time. (Column by column instead of row by row saved
+            // about 10% of the whole resize, four at a time 2% more. Reading the bytes as ints
+            // through a VarHandle was no faster: the scalar stores bound the transpose.)
+            int stride = inWidth * 3;
+            int base = offset + (firstRow + r0) * stride;
+            int x = 0;
+            for (; x + 4 <= inWidth; x += 4) {
+                int[] c0 = columns[x];
+                int[] c1 = columns[x + 1];
+                int[] c2 = columns[x + 2];
+                int[] c3 = columns[x + 3];
+                for (int q = 0, p = base + 3 * x; q < len; q += 3, p += stride) {
+                    c0[q] = in[p + red] & 0xff;
+                    c0[q + 1] = in[p + 1] & 0xff;
+                    c0[q + 2] = in[p + blue] & 0xff;
+                    c1[q] = in[p + 3 + red] & 0xff;
+                    c1[q + 1] = in[p + 4] & 0xff;
+                    c1[q + 2] = in[p + 3 + blue] & 0xff;
+                    c2[q] = in[p + 6 + red] & 0xff;
+                    c2[q + 1] = in[p + 7] & 0xff;
+                    c2[q + 2] = in[p + 6 + blue] & 0xff;
+                    c3[q] = in[p + 9 + red] & 0xff;
+                    c3[q + 1] = in[p + 10] & 0xff;
+                    c3[q + 2] = in[p + 9 + blue] & 0xff;
+                }
+            }
+            for (; x < inWidth; x++) {
+                int[] column = columns[x];
+                for (int q = 0, p = base + 3 * x; q < len; q += 3, p += stride) {
                     column[q] = in[p + red] & 0xff;
                     column[q + 1] = in[p + 1] & 0xff;
                     column[q + 2] = in[p + blue] & 0xff;
                 }
             }
-            for (int x = 0; x < outWidth; x++) {
-                int first = bounds[2 * x];
-                int taps = bounds[2 * x + 1];
-                int k = x * ksize;
-                accumulate(acc, columns, first, taps, kk, k, len);
-                for (int r = 0, o = x * 3; r < n; r++) {
+            // Four output columns at a time, so that the write-back into the row arrays touches
+            // each row once per four columns, twelve contiguous ints (the whole resize about 12%
+            // faster than one column at a time).
+            for (x = 0; x + 4 <= outWidth; x += 4) {
+                outputColumn(a0, columns, c, x, len);
+                outputColumn(a1, columns, c, x + 1, len);
+                outputColumn(a2, columns, c, x + 2, len);
+                outputColumn(a3, columns, c, x + 3, len);
+                for (int r = 0, o = x * 3, q = 0; r < n; r++, q += 3) {
                     int[] row = mid[r0 + r];
-                    row[o] = acc[3 * r];
-                    row[o + 1] = acc[3 * r + 1];
-                    row[o + 2] = acc[3 * r + 2];
+                    row[o] = a0[q];
+                    row[o + 1] = a0[q + 1];
+                    row[o + 2] = a0[q + 2];
+                    row[o + 3] = a1[q];
+                    row[o + 4] = a1[q + 1];
+                    row[o + 5] = a1[q + 2];
+                    row[o + 6] = a2[q];
+                    row[o + 7] = a2[q + 1];
+                    row[o + 8] = a2[q + 2];
+                    row[o + 9] = a3[q];
+                    row[o + 10] = a3[q + 1];
+                    row[o + 11] = a3[q + 2];
+                }
+            }
+            for (; x < outWidth; x++) {
+                outputColumn(a0, columns, c, x, len);
+                for (int r = 0, o = x * 3, q = 0; r < n; r++, q += 3) {
+                    int[] row = mid[r0 + r];
+                    row[o] = a0[q];
+                    row[o + 1] = a0[q + 1];
+                    row[o + 2] = a0[q + 2];
                 }
             }
         }
+    }
+
+    /** Output column {@code x} of the horizontal pass over the block in {@code columns}. */
+    private static void outputColumn(int[] acc, int[][] columns, Coefficients c, int x, int len) {
+        accumulate(acc, columns, c.bounds[2 * x], c.bounds[2 * x + 1], c.kk, x * c.ksize, len);
     }
 
     /**
      * {@code acc[0..len)} = the 8-bit clipped sum of {@code taps} sources from {@code src[first]},
      * weighted by {@code kk[k..]}, plus Pillow's rounding offset: one output column of the
      * horizontal pass or one output row of the vertical pass. Each loop is a plain int loop over
-     * base-0 arrays, which C2 vectorises.
+     * base-0 arrays, which C2 vectorises. (One fused loop over up to four taps, padding missing
+     * taps with weight 0, measured slower: 0.45 against 0.41 ms per crop.)
      */
     private static void accumulate(
             int[] acc, int[][] src, int first, int taps, int[] kk, int k, int len) {
@@ -336,14 +391,21 @@ public final class AntialiasedResize {
                 acc[j] += s[j] * w;
             }
         }
-        // Pillow's clip8, branch-free so that it vectorises too (Math.min/max and ?: compile to
-        // conditional moves, which JDK 17 does not vectorise).
         for (int j = 0; j < len; j++) {
-            int v = acc[j] >> PRECISION_BITS;
-            v &= ~(v >> 31); // below 0: 0
-            int over = 255 - v;
-            acc[j] = v + (over & (over >> 31)); // above 255: 255
+            acc[j] = clip8(acc[j]);
         }
+    }
+
+    /**
+     * Pillow's clip8: the fixed-point sum shifted down and clamped to 0..255. Branch-free, so that
+     * the loops above still vectorise: Math.min/max and ?: compile to conditional moves, which JDK
+     * 17 does not vectorise.
+     */
+    private static int clip8(int sum) {
+        int v = sum >> PRECISION_BITS;
+        v &= ~(v >> 31); // below 0: 0
+        int over = 255 - v;
+        return v + (over & (over >> 31)); // above 255: 255
     }
 
     /**
