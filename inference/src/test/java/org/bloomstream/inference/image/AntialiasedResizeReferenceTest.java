@@ -232,35 +232,24 @@ class AntialiasedResizeReferenceTest {
             expected.add(Reference.resize(rgb, z[0], z[1], z[2], z[3]));
         }
         for (int i = 0; i < sequence.length; i++) {
-            int[] z = sequence[i];
-            assertThat(AntialiasedResize.resize(inputs.get(i), z[0], z[1], z[2], z[3]))
-                    .as("call %d, %dx%d -> %dx%d", i, z[0], z[1], z[2], z[3])
-                    .containsExactly(expected.get(i));
+            checkCall(sequence, inputs, expected, i);
         }
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             List<Future<?>> runs = new ArrayList<>();
             for (int t = 0; t < 2; t++) {
                 int start = t;
-                runs.add(
-                        pool.submit(
-                                () -> {
-                                    for (int round = 0; round < 20; round++) {
-                                        int i = (start + round) % sequence.length;
-                                        if (sequence[i][0] > 1000) {
-                                            continue; // the large one is covered above
-                                        }
-                                        int[] z = sequence[i];
-                                        assertThat(
-                                                        AntialiasedResize.resize(
-                                                                inputs.get(i),
-                                                                z[0],
-                                                                z[1],
-                                                                z[2],
-                                                                z[3]))
-                                                .containsExactly(expected.get(i));
-                                    }
-                                }));
+                Runnable calls =
+                        () -> {
+                            for (int round = 0; round < 20; round++) {
+                                checkCall(
+                                        sequence,
+                                        inputs,
+                                        expected,
+                                        (start + round) % sequence.length);
+                            }
+                        };
+                runs.add(pool.submit(calls));
             }
             for (Future<?> run : runs) {
                 run.get();
@@ -268,5 +257,15 @@ class AntialiasedResizeReferenceTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    private static void checkCall(
+            int[][] sequence, List<byte[]> inputs, List<byte[]> expected, int i) {
+        int[] z = sequence[i];
+        assertThat(AntialiasedResize.resize(inputs.get(i), z[0], z[1], z[2], z[3]))
+                .as(
+                        "%s: call %d, %dx%d -> %dx%d",
+                        Thread.currentThread().getName(), i, z[0], z[1], z[2], z[3])
+                .containsExactly(expected.get(i));
     }
 }
