@@ -102,8 +102,8 @@ class AntialiasedResizeTest {
 
     /**
      * A JPEG's BGR raster is resized in place, without the RGB copy: the result must be the copy's,
-     * byte for byte, for sizes up and down, odd sizes, an unchanged width (which takes the copy),
-     * and a raster that does not start at its buffer's first byte.
+     * byte for byte, for sizes up and down, odd sizes, an unchanged width or height (one pass
+     * skipped), and a raster that does not start at its buffer's first byte.
      */
     @Test
     void resizingABgrRasterInPlaceGivesTheSameBytesAsResizingItsRgbCopy() {
