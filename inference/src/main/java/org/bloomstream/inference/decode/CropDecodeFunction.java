@@ -71,7 +71,8 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
 
     /**
      * With {@code resizeInGraph} the crop is emitted at its decoded size ({@link DecodedCrop#raw})
-     * for an embedder that resizes in its graph; the CPU then only decodes.
+     * for an embedder that resizes in its graph; the CPU then only decodes. Its pixels are BGR: a
+     * JPEG's decoded buffer goes on as it is, and the graph reorders the channels.
      */
     public CropDecodeFunction(
             int imageSize, ImageLimits limits, AlphaPolicy alpha, boolean resizeInGraph) {
@@ -114,18 +115,25 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
                     crop.getSpecimenId());
             return;
         }
-        byte[] rgb;
+        byte[] pixels;
+        boolean raw = false;
         int width = imageSize;
         int height = imageSize;
         long cpu0 = cpuTimed ? threads.getCurrentThreadCpuTime() : 0;
         try {
             BufferedImage image = decoder.decode(imageBytes(crop.getImage()));
-            if (resizeInGraph) {
+            // A crop already at the model's size needs no resize (Pillow's resize to the same size
+            // is the identity): it leaves as a resized RGB crop, which the embedder tells from a
+            // raw BGR one by its size.
+            raw =
+                    resizeInGraph
+                            && (image.getWidth() != imageSize || image.getHeight() != imageSize);
+            if (raw) {
                 width = image.getWidth();
                 height = image.getHeight();
-                rgb = AntialiasedResize.rgbBytes(image);
+                pixels = AntialiasedResize.bgrBytes(image); // BGR: the graph reorders
             } else {
-                rgb = AntialiasedResize.resizeToRgb(image, imageSize, imageSize);
+                pixels = AntialiasedResize.resizeToRgb(image, imageSize, imageSize);
             }
         } catch (CropRejectedException e) {
             dead(ctx, in, e.reason(), e.getMessage(), crop.getCellId(), crop.getSpecimenId());
@@ -149,9 +157,9 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
         meta.decodeMicros = (int) ((System.nanoTime() - start) / 1000);
         decoded.inc();
         out.collect(
-                resizeInGraph
-                        ? DecodedCrop.raw(meta, width, height, rgb)
-                        : new DecodedCrop(meta, imageSize, rgb));
+                raw
+                        ? DecodedCrop.raw(meta, width, height, pixels)
+                        : new DecodedCrop(meta, imageSize, pixels));
     }
 
     /**

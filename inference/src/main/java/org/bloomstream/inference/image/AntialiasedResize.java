@@ -108,6 +108,29 @@ public final class AntialiasedResize {
         return rgb;
     }
 
+    /**
+     * The image's pixels as packed BGR bytes (HWC), the layout the JPEG decoder writes: for a plain
+     * 3-byte BGR image whose buffer holds exactly its pixels, that buffer itself, not a copy;
+     * otherwise a converted copy. The resize-in-graph path hands these to the model, whose graph
+     * reorders the channels ({@code ResizeGraph}), so a JPEG crop costs the CPU no copy (a 300 KB
+     * one per 320 px crop, about 0.07 ms). The array may be the image's own: do not change the
+     * image afterwards.
+     */
+    public static byte[] bgrBytes(BufferedImage image) {
+        int n = image.getWidth() * image.getHeight() * 3;
+        DataBufferByte bytes = plainBgr(image);
+        if (bytes != null && bytes.getOffset() == 0 && bytes.getData().length == n) {
+            return bytes.getData();
+        }
+        byte[] bgr = rgbBytes(image);
+        for (int i = 0; i < n; i += 3) {
+            byte r = bgr[i];
+            bgr[i] = bgr[i + 2];
+            bgr[i + 2] = r;
+        }
+        return bgr;
+    }
+
     /** Resizes packed RGB bytes (HWC). */
     public static byte[] resize(
             byte[] rgb, int inWidth, int inHeight, int outWidth, int outHeight) {

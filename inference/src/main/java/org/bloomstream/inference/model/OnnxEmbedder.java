@@ -422,7 +422,7 @@ public final class OnnxEmbedder implements Embedder {
         options.close();
     }
 
-    /** Crops at their decoded size, HWC uint8, for the resize-in-graph session. */
+    /** Crops at their decoded size, HWC uint8 BGR, for the resize-in-graph session. */
     private record RawBatch(int count, int width, int height, ByteBuffer pixels)
             implements Packed {}
 

@@ -16,10 +16,11 @@ import org.bloomstream.inference.model.OnnxProto.Msg;
  * decodes and the accelerator does the rest.
  *
  * <pre>
- * raw          [N, H, W, 3] uint8   decoded pixels, HWC, all crops of one source size
+ * raw          [N, H, W, 3] uint8   decoded pixels, HWC, BGR (the JPEG decoder's own layout,
+ *                                    {@link AntialiasedResize#bgrBytes}), one source size
  * resize_rows  [S, H]       float64 {@link AntialiasedResize#filterMatrix}(H, S)
  * resize_cols  [W, S]       float64 filterMatrix(W, S) transposed
- * x  = Transpose(Cast(raw, double), [0,3,1,2])                        [N, 3, H, W]
+ * x  = Gather(Transpose(Cast(raw, double), [0,3,1,2]), [2,1,0], axis 1) [N, 3, H, W] RGB
  * h  = Min(Floor((MatMul(x, resize_cols) + 2^21) / 2^22), 255)       [N, 3, H, S]  (Pillow's
  *      horizontal pass with its 8-bit intermediate)
  * v  = Min(Floor((MatMul(resize_rows, h) + 2^21) / 2^22), 255)       [N, 3, S, S]
@@ -178,9 +179,19 @@ public final class ResizeGraph {
     /** Cast, transpose, the two passes; leaves {@code P + "v"}: [N, 3, S, S] float64 0..255. */
     private static void resizeNodes(Msg g, int size) {
         g.msg(1, castNode(RAW, P + "x", DOUBLE));
-        Msg t = node("Transpose", P + "x", P + "nchw");
+        Msg t = node("Transpose", P + "x", P + "nchw_bgr");
         t.msg(5, intsAttribute("perm", 0, 3, 1, 2));
         g.msg(1, t);
+        // The crops arrive as the JPEG decoder wrote them, BGR: reordering the channels here
+        // saves the CPU a copy of every crop.
+        Msg swap = node("Gather", P + "nchw_bgr", P + "bgr_to_rgb", P + "nchw");
+        Msg axis = new Msg();
+        axis.str(1, "axis");
+        axis.int64(3, 1);
+        axis.int64(20, 2); // INT
+        swap.msg(5, axis);
+        g.msg(1, swap);
+        g.msg(5, int64Tensor(P + "bgr_to_rgb", 2, 1, 0));
         g.msg(1, node("MatMul", P + "nchw", COLS, P + "h0"));
         pass(g, P + "h0", P + "h");
         g.msg(1, node("MatMul", ROWS, P + "h", P + "v0"));
@@ -260,6 +271,19 @@ public final class ResizeGraph {
         }
         a.int64(20, 7); // INTS
         return a;
+    }
+
+    private static Msg int64Tensor(String name, long... v) {
+        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (long x : v) {
+            b.putLong(x);
+        }
+        Msg t = new Msg();
+        t.int64(1, v.length);
+        t.int64(2, INT64);
+        t.str(8, name);
+        t.bytes(9, b.array());
+        return t;
     }
 
     private static Msg doubleTensor(String name, double v) {

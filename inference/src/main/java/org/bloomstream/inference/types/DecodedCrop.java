@@ -31,9 +31,13 @@ public class DecodedCrop {
         this.rgb = rgb;
     }
 
-    /** A crop at its decoded size, for an embedder that resizes in its graph. */
-    public static DecodedCrop raw(CellMeta meta, int width, int height, byte[] rgb) {
-        DecodedCrop c = new DecodedCrop(meta, 0, rgb);
+    /**
+     * A crop at its decoded size, for an embedder that resizes in its graph. Its pixels are BGR,
+     * HWC (the JPEG decoder's own layout, {@code AntialiasedResize.bgrBytes}): the graph reorders
+     * the channels.
+     */
+    public static DecodedCrop raw(CellMeta meta, int width, int height, byte[] bgr) {
+        DecodedCrop c = new DecodedCrop(meta, 0, bgr);
         c.width = width;
         c.height = height;
         return c;

@@ -114,12 +114,35 @@ class CropDecodeFunctionTest {
                                     null,
                                     Topics.CELLS_ACCEPTED.serializeValue(
                                             crop("c1", jpeg(97, 131))))));
+            raw.processElement(
+                    new StreamRecord<>(
+                            new SourceRecord(
+                                    "cells.accepted",
+                                    1,
+                                    1,
+                                    1L,
+                                    null,
+                                    Topics.CELLS_ACCEPTED.serializeValue(
+                                            crop("c2", jpeg(224, 224))))));
             DecodedCrop out = raw.extractOutputValues().get(0);
             assertThat(out.size).isZero();
             assertThat(out.width).isEqualTo(97);
             assertThat(out.height).isEqualTo(131);
-            assertThat(out.rgb).hasSize(97 * 131 * 3);
             assertThat(out.meta.cellId).isEqualTo("c1");
+            // BGR as decoded (the graph reorders), not RGB
+            var decoder = new org.bloomstream.inference.image.CropImageDecoder(ImageLimits.DEFAULT);
+            var image = decoder.decode(jpeg(97, 131));
+            assertThat(out.rgb)
+                    .isEqualTo(org.bloomstream.inference.image.AntialiasedResize.bgrBytes(image))
+                    .isNotEqualTo(
+                            org.bloomstream.inference.image.AntialiasedResize.rgbBytes(image));
+            // Already at the model's size: no resize to do, so an ordinary RGB crop.
+            DecodedCrop same = raw.extractOutputValues().get(1);
+            assertThat(same.size).isEqualTo(224);
+            assertThat(same.rgb)
+                    .isEqualTo(
+                            org.bloomstream.inference.image.AntialiasedResize.rgbBytes(
+                                    decoder.decode(jpeg(224, 224))));
         } finally {
             raw.close();
         }

@@ -54,9 +54,10 @@ class ResizeGraphTest {
                         c[i] = (byte) Math.max(0, Math.min(255, v));
                     }
                 }
+                // The graph takes BGR (the JPEG decoder's layout) and gives RGB.
                 byte[] out = runStandalone(env, session, crops, h, w);
                 for (int k = 0; k < n; k++) {
-                    byte[] pillow = AntialiasedResize.resize(crops[k], w, h, S, S);
+                    byte[] pillow = AntialiasedResize.resize(swapRedBlue(crops[k]), w, h, S, S);
                     int mismatches = 0;
                     for (int c = 0; c < 3; c++) {
                         for (int i = 0; i < S * S; i++) {
@@ -93,6 +94,7 @@ class ResizeGraphTest {
                 }
                 // Crops grouped by source size, as the micro-batcher groups them.
                 Map<String, List<byte[]>> bySize = new LinkedHashMap<>();
+                Map<String, List<byte[]>> bgrBySize = new LinkedHashMap<>();
                 Map<String, List<Path>> names = new LinkedHashMap<>();
                 int decoded = 0;
                 for (Path f : files) {
@@ -104,6 +106,9 @@ class ResizeGraphTest {
                     String key = img.getHeight() + "x" + img.getWidth();
                     bySize.computeIfAbsent(key, k -> new ArrayList<>())
                             .add(AntialiasedResize.rgbBytes(img));
+                    bgrBySize
+                            .computeIfAbsent(key, k -> new ArrayList<>())
+                            .add(AntialiasedResize.bgrBytes(img));
                     names.computeIfAbsent(key, k -> new ArrayList<>()).add(f);
                 }
                 double worst = 0;
@@ -113,13 +118,16 @@ class ResizeGraphTest {
                     int h = Integer.parseInt(hw[0]);
                     int w = Integer.parseInt(hw[1]);
                     List<byte[]> crops = entry.getValue();
+                    List<byte[]> bgr = bgrBySize.get(entry.getKey());
+                    // A crop at the model's size is emitted resized (RGB) by the decoder.
+                    boolean modelSize = w == S && h == S;
                     for (int from = 0; from < crops.size(); from += 8) {
                         int n = Math.min(8, crops.size() - from);
                         byte[][] raw = new byte[n][];
                         byte[][] resized = new byte[n][];
                         for (int i = 0; i < n; i++) {
-                            raw[i] = crops.get(from + i);
-                            resized[i] = AntialiasedResize.resize(raw[i], w, h, S, S);
+                            raw[i] = modelSize ? crops.get(from + i) : bgr.get(from + i);
+                            resized[i] = AntialiasedResize.resize(crops.get(from + i), w, h, S, S);
                         }
                         float[][] pillow = e.run(e.pack(resized, n, S, S));
                         float[][] graph = e.run(e.pack(raw, n, w, h));
@@ -153,6 +161,15 @@ class ResizeGraphTest {
             }
         }
         assertThat(failures).isEmpty();
+    }
+
+    private static byte[] swapRedBlue(byte[] px) {
+        byte[] out = px.clone();
+        for (int i = 0; i < out.length; i += 3) {
+            out[i] = px[i + 2];
+            out[i + 2] = px[i];
+        }
+        return out;
     }
 
     private static java.awt.image.BufferedImage decodeOrNull(CropImageDecoder d, byte[] bytes) {

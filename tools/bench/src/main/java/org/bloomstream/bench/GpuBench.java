@@ -344,7 +344,8 @@ public final class GpuBench {
                 BufferedImage img = decoder.decode(j);
                 w = img.getWidth();
                 h = img.getHeight();
-                raw.add(AntialiasedResize.rgbBytes(img));
+                // as the job's decoder emits them (BGR); the resize below only times the work
+                raw.add(AntialiasedResize.bgrBytes(img));
             }
         }
         double decodeMs = (threads.getCurrentThreadCpuTime() - t0) / 1e6 / (rounds * n);

@@ -323,7 +323,7 @@ final class PlumbingBench {
             throws CropRejectedException {
         BufferedImage image = decoder.decode(jpeg);
         return size == 0
-                ? AntialiasedResize.rgbBytes(image)[0]
+                ? AntialiasedResize.bgrBytes(image)[0]
                 : AntialiasedResize.resizeToRgb(image, size, size)[0];
     }
 
