@@ -79,44 +79,24 @@ public final class CropImageDecoder {
             bytes = JpegFrame.withoutIccProfile(bytes);
         }
         if (frame != null && frame.plainJfif()) {
-            BufferedImage image = readPlainJfif(bytes);
+            BufferedImage image = readPlainJfif(bytes, frame);
             if (image != null) {
                 return toRgb(image, alpha);
             }
             // The JDK's reader failed: the general path below decides, and says why.
         }
-        try (ImageInputStream in =
-                new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream in = stream(bytes)) {
             Iterator<ImageReader> readers = ImageReaders.forInput(in); // no JVM-wide registry
             if (!readers.hasNext()) {
                 throw new CropRejectedException(
                         DeadLetterReason.UNDECODABLE_IMAGE, "not a known image format");
             }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                int width = reader.getWidth(0);
-                int height = reader.getHeight(0);
-                checkDimensions(width, height);
-                List<String> warnings = new ArrayList<>();
-                reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
-                if (frame != null && frame.fourComponents()) {
-                    // CMYK and YCCK JPEG: the readers convert these through an ICC profile;
-                    // Pillow uses its own arithmetic on the raw (Adobe-inverted) samples.
-                    Raster samples = reader.readRaster(0, null);
-                    rejectMissingData(true, warnings);
-                    return PillowRgb.fromAdobeJpeg(samples, frame.ycck());
-                }
-                BufferedImage image = reader.read(0);
-                rejectMissingData(frame != null, warnings);
-                if (image == null) {
-                    throw new CropRejectedException(
-                            DeadLetterReason.UNDECODABLE_IMAGE, "reader returned no image");
-                }
-                return toRgb(image, alpha);
-            } finally {
-                reader.dispose();
+            BufferedImage image = read(readers.next(), in, frame);
+            if (image == null) {
+                throw new CropRejectedException(
+                        DeadLetterReason.UNDECODABLE_IMAGE, "reader returned no image");
             }
+            return toRgb(image, alpha);
         } catch (CropRejectedException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -130,30 +110,45 @@ public final class CropImageDecoder {
 
     /**
      * A plain JFIF crop through the JDK's reader alone, or null when that reader is missing or
-     * fails (the caller then takes the general path, which reports the failure). The dimension and
-     * truncation checks are the general path's.
+     * fails (the caller then takes the general path, which reports the failure).
      */
-    private BufferedImage readPlainJfif(byte[] bytes) throws CropRejectedException {
-        ImageReader reader;
+    private BufferedImage readPlainJfif(byte[] bytes, JpegFrame frame)
+            throws CropRejectedException {
+        try (ImageInputStream in = stream(bytes)) {
+            ImageReader reader = ImageReaders.jdkJpeg();
+            return reader == null ? null : read(reader, in, frame);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static ImageInputStream stream(byte[] bytes) {
+        return new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
+    }
+
+    /**
+     * Image 0 of {@code in} through {@code reader}, which is disposed: the dimensions are checked
+     * against the limits before any pixel is read, and a JPEG's truncation warnings after. CMYK and
+     * YCCK JPEGs are converted here ({@link PillowRgb#fromAdobeJpeg}). Null when the reader returns
+     * no image.
+     */
+    private BufferedImage read(ImageReader reader, ImageInputStream in, JpegFrame frame)
+            throws IOException, CropRejectedException {
         try {
-            reader = ImageReaders.jdkJpeg();
-        } catch (IOException e) {
-            return null;
-        }
-        if (reader == null) {
-            return null;
-        }
-        try (ImageInputStream in =
-                new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             checkDimensions(reader.getWidth(0), reader.getHeight(0));
             List<String> warnings = new ArrayList<>();
             reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
+            if (frame != null && frame.fourComponents()) {
+                // CMYK and YCCK JPEG: the readers convert these through an ICC profile; Pillow
+                // uses its own arithmetic on the raw (Adobe-inverted) samples.
+                Raster samples = reader.readRaster(0, null);
+                rejectMissingData(true, warnings);
+                return PillowRgb.fromAdobeJpeg(samples, frame.ycck());
+            }
             BufferedImage image = reader.read(0);
-            rejectMissingData(true, warnings);
+            rejectMissingData(frame != null, warnings);
             return image;
-        } catch (IOException | RuntimeException e) {
-            return null;
         } finally {
             reader.dispose();
         }
