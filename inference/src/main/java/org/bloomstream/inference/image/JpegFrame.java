@@ -71,28 +71,30 @@ record JpegFrame(int components, int adobeTransform, boolean jfif, int sof) {
             if (sof && payload + 6 <= b.length) {
                 components = b[payload + 5] & 0xFF;
                 sofMarker = marker;
-            } else if (marker == 0xE0
-                    && length >= 7
-                    && payload + 5 <= b.length
-                    && b[payload] == 'J'
-                    && b[payload + 1] == 'F'
-                    && b[payload + 2] == 'I'
-                    && b[payload + 3] == 'F'
-                    && b[payload + 4] == 0) {
+            } else if (marker == 0xE0 && length >= 7 && startsWith(b, payload, "JFIF\0")) {
                 jfif = true;
             } else if (marker == 0xEE
                     && length >= 14
                     && payload + 12 <= b.length
-                    && b[payload] == 'A'
-                    && b[payload + 1] == 'd'
-                    && b[payload + 2] == 'o'
-                    && b[payload + 3] == 'b'
-                    && b[payload + 4] == 'e') {
+                    && startsWith(b, payload, "Adobe")) {
                 transform = b[payload + 11] & 0xFF;
             }
             i += 2 + length;
         }
         return new JpegFrame(components, transform, jfif, sofMarker);
+    }
+
+    /** Whether the ASCII {@code signature} is at {@code at} (and fits in {@code b}). */
+    private static boolean startsWith(byte[] b, int at, String signature) {
+        if (at + signature.length() > b.length) {
+            return false;
+        }
+        for (int k = 0; k < signature.length(); k++) {
+            if (b[at + k] != signature.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -122,7 +124,7 @@ record JpegFrame(int components, int adobeTransform, boolean jfif, int sof) {
             }
             int length = (b[i + 2] & 0xFF) << 8 | (b[i + 3] & 0xFF);
             int end = i + 2 + length;
-            if (marker == 0xE2 && isIcc(b, i + 4) && end <= b.length) {
+            if (marker == 0xE2 && startsWith(b, i + 4, "ICC_PROFILE\0") && end <= b.length) {
                 if (out == null) {
                     out = new java.io.ByteArrayOutputStream(b.length);
                 }
@@ -136,18 +138,5 @@ record JpegFrame(int components, int adobeTransform, boolean jfif, int sof) {
         }
         out.write(b, copied, b.length - copied);
         return out.toByteArray();
-    }
-
-    private static boolean isIcc(byte[] b, int at) {
-        byte[] tag = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        if (at + tag.length > b.length) {
-            return false;
-        }
-        for (int k = 0; k < tag.length; k++) {
-            if (b[at + k] != tag[k]) {
-                return false;
-            }
-        }
-        return true;
     }
 }
