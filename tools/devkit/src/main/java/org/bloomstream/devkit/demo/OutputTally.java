@@ -118,17 +118,19 @@ public final class OutputTally implements AutoCloseable {
      * set of 40,000 ids, on the cores the pipeline it measures runs on.
      */
     public synchronized long classified() {
+        checkConsumer();
+        return classifiedIds.size();
+    }
+
+    private void checkConsumer() {
         if (failure != null) {
             throw new IllegalStateException("output consumer failed", failure);
         }
-        return classifiedIds.size();
     }
 
     /** A consistent copy of the counts. */
     public synchronized Snapshot snapshot() {
-        if (failure != null) {
-            throw new IllegalStateException("output consumer failed", failure);
-        }
+        checkConsumer();
         Map<String, Long> deadByReason = new TreeMap<>();
         long deadCrops = 0;
         for (DeadLetter d : deadLetters) {
