@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The vectorised resize against a plain scalar transcription of Pillow's {@code
- * ImagingResampleHorizontal/Vertical_8bpc} (the previous implementation, kept here and only here):
- * byte for byte, on random images of many shapes. The golden-file and data-set tests check a few
- * real sizes against Pillow itself; this one covers the shapes they do not (odd sizes, upscaling,
- * one pass skipped, one-pixel edges, more rows than one block of the horizontal pass) and the
- * per-thread scratch arrays being reused across sizes and threads.
+ * ImagingResampleHorizontal/Vertical_8bpc} (the previous implementation's passes, kept here and
+ * only here, on the weights of {@link AntialiasedResize#filterMatrix}): byte for byte, on random
+ * images of many shapes. The golden-file and data-set tests check a few real sizes against Pillow
+ * itself; this one covers the shapes they do not (odd sizes, upscaling, one pass skipped, one-pixel
+ * edges, more rows than one block of the horizontal pass) and the per-thread scratch arrays being
+ * reused across sizes and threads.
  */
 class AntialiasedResizeReferenceTest {
 
@@ -82,40 +83,40 @@ class AntialiasedResizeReferenceTest {
             return (byte) (x < 0 ? 0 : Math.min(x, 255));
         }
 
-        /** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the triangle filter. */
+        /**
+         * Pillow's weights for one axis as bounds and taps, read off {@link
+         * AntialiasedResize#filterMatrix} (the integers the resize multiplies by, which the Pillow
+         * parity tests pin down): each output's taps run from its first to its last non-zero
+         * weight. Pillow's own windows may carry zero weights at their ends; those add nothing.
+         */
         static final class Filter {
             final int ksize;
             final int[] bounds;
             final int[] kk;
 
             Filter(int inSize, int outSize) {
-                double scale = (double) inSize / outSize;
-                double filterScale = Math.max(scale, 1.0);
-                double support = filterScale;
-                ksize = (int) Math.ceil(support) * 2 + 1;
+                double[] m = AntialiasedResize.filterMatrix(inSize, outSize);
                 bounds = new int[outSize * 2];
+                int widest = 1;
+                for (int o = 0; o < outSize; o++) {
+                    int first = 0;
+                    while (first < inSize - 1 && m[o * inSize + first] == 0) {
+                        first++;
+                    }
+                    int last = inSize - 1;
+                    while (last > first && m[o * inSize + last] == 0) {
+                        last--;
+                    }
+                    bounds[2 * o] = first;
+                    bounds[2 * o + 1] = last - first + 1;
+                    widest = Math.max(widest, last - first + 1);
+                }
+                ksize = widest;
                 kk = new int[outSize * ksize];
-                double[] k = new double[ksize];
-                for (int xx = 0; xx < outSize; xx++) {
-                    double center = (xx + 0.5) * scale;
-                    int xmin = Math.max((int) (center - support + 0.5), 0);
-                    int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
-                    double ww = 0;
-                    for (int x = 0; x < xmax; x++) {
-                        double t = Math.abs((x + xmin - center + 0.5) / filterScale);
-                        k[x] = t < 1.0 ? 1.0 - t : 0.0;
-                        ww += k[x];
+                for (int o = 0; o < outSize; o++) {
+                    for (int t = 0; t < bounds[2 * o + 1]; t++) {
+                        kk[o * ksize + t] = (int) m[o * inSize + bounds[2 * o] + t];
                     }
-                    for (int x = 0; x < xmax; x++) {
-                        double v = ww != 0.0 ? k[x] / ww : k[x];
-                        kk[xx * ksize + x] =
-                                (int)
-                                        (v < 0
-                                                ? -0.5 + v * (1 << PRECISION_BITS)
-                                                : 0.5 + v * (1 << PRECISION_BITS));
-                    }
-                    bounds[2 * xx] = xmin;
-                    bounds[2 * xx + 1] = xmax;
                 }
             }
         }
