@@ -67,10 +67,13 @@ class CropDecodeFunctionTest {
     }
 
     private void send(byte[] value) throws Exception {
-        h.processElement(
-                new StreamRecord<>(
-                        new SourceRecord(
-                                "cells.accepted", 1, offset++, 1234L, "SPC-1".getBytes(), value)));
+        h.processElement(record(offset++, value));
+    }
+
+    /** A crop's record as the source reads it from {@code cells.accepted}. */
+    static StreamRecord<SourceRecord> record(long offset, byte[] value) {
+        return new StreamRecord<>(
+                new SourceRecord("cells.accepted", 1, offset, 1234L, "SPC-1".getBytes(), value));
     }
 
     private List<DeadLetter> dead() {
@@ -105,25 +108,9 @@ class CropDecodeFunctionTest {
         raw.open();
         try {
             raw.processElement(
-                    new StreamRecord<>(
-                            new SourceRecord(
-                                    "cells.accepted",
-                                    1,
-                                    0,
-                                    1L,
-                                    null,
-                                    Topics.CELLS_ACCEPTED.serializeValue(
-                                            crop("c1", jpeg(97, 131))))));
+                    record(0, Topics.CELLS_ACCEPTED.serializeValue(crop("c1", jpeg(97, 131)))));
             raw.processElement(
-                    new StreamRecord<>(
-                            new SourceRecord(
-                                    "cells.accepted",
-                                    1,
-                                    1,
-                                    1L,
-                                    null,
-                                    Topics.CELLS_ACCEPTED.serializeValue(
-                                            crop("c2", jpeg(224, 224))))));
+                    record(1, Topics.CELLS_ACCEPTED.serializeValue(crop("c2", jpeg(224, 224)))));
             DecodedCrop out = raw.extractOutputValues().get(0);
             assertThat(out.size).isZero();
             assertThat(out.width).isEqualTo(97);
@@ -172,10 +159,7 @@ class CropDecodeFunctionTest {
                                 new CropDecodeFunction(
                                         224, ImageLimits.DEFAULT, AlphaPolicy.WHITE)))) {
             white.open();
-            white.processElement(
-                    new StreamRecord<>(
-                            new SourceRecord(
-                                    "cells.accepted", 1, 0, 1234L, "SPC-1".getBytes(), value)));
+            white.processElement(record(0, value));
             DecodedCrop composited = white.extractOutputValues().get(0);
             // left edge, middle row: Pillow's convert("RGB") keeps the red under alpha 0
             int px = (112 * 224 + 2) * 3;

@@ -15,6 +15,11 @@ import org.junit.jupiter.api.Test;
  */
 class SteadyStateWindowTest {
 
+    /** Classified counts poll by poll, the last one repeated; {@code polls} counts the polls. */
+    private static PlumbingBench.Progress scripted(long[] script, AtomicInteger polls) {
+        return () -> script[Math.min(polls.getAndIncrement(), script.length - 1)];
+    }
+
     @Test
     void allOutputInOneCommitEndsAtOnceWithTheWholeRunsRate() throws Exception {
         long[] script = {0, 0, 300};
@@ -22,12 +27,7 @@ class SteadyStateWindowTest {
 
         PlumbingBench.Window w =
                 PlumbingBench.steadyStateWindow(
-                        () -> script[Math.min(polls.getAndIncrement(), script.length - 1)],
-                        () -> {},
-                        300,
-                        null,
-                        null,
-                        Duration.ofSeconds(30));
+                        scripted(script, polls), () -> {}, 300, null, null, Duration.ofSeconds(30));
 
         assertThat(w.wholeRun()).isTrue();
         assertThat(w.crops()).isEqualTo(300);
@@ -46,7 +46,7 @@ class SteadyStateWindowTest {
 
         PlumbingBench.Window w =
                 PlumbingBench.steadyStateWindow(
-                        () -> script[Math.min(polls.getAndIncrement(), script.length - 1)],
+                        scripted(script, polls),
                         () -> {},
                         300,
                         null,

@@ -42,7 +42,6 @@ import org.bloomstream.schemas.avro.ClassifiedCell;
 import org.bloomstream.schemas.avro.SpecimenReport;
 import org.bloomstream.schemas.kafka.ClientSettings;
 import org.bloomstream.schemas.kafka.KafkaSecurity;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.GenericContainer;
@@ -124,16 +123,7 @@ class ClusterTierTest {
     @Test
     void jobJarOnASessionClusterSurvivesKilledTaskManagerBrokerRestartAndUpgrade()
             throws Exception {
-        String missing = ContainerCluster.unavailable();
-        if (missing != null) {
-            assertThat(System.getenv("BLOOMSTREAM_REQUIRE_DOCKER"))
-                    .as("CI requires the cluster tier: %s", missing)
-                    .isNotEqualTo("1");
-            Assumptions.abort("cluster tier skipped: " + missing);
-        }
-        if (!Files.isDirectory(DATA)) {
-            Assumptions.abort("cluster tier skipped: no shared data set at " + DATA);
-        }
+        ContainerCluster.skipUnlessReady("cluster tier", ContainerCluster.unavailable(), DATA);
         assertThat(JOB_JAR).as("built by mvn package").isRegularFile();
         long t0 = System.nanoTime();
         List<String> faults = new ArrayList<>();

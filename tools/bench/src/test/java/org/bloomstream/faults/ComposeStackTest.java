@@ -26,7 +26,6 @@ import org.bloomstream.devkit.replay.FolderReplay;
 import org.bloomstream.schemas.avro.CellCrop;
 import org.bloomstream.schemas.avro.SpecimenReport;
 import org.bloomstream.schemas.kafka.KafkaSecurity;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -76,16 +75,7 @@ class ComposeStackTest {
 
     @Test
     void composeUpRunsTheStackAndAReplayedFolderComesOutClassifiedExactlyOnce() throws Exception {
-        String missing = unavailable();
-        if (missing != null) {
-            assertThat(System.getenv("BLOOMSTREAM_REQUIRE_DOCKER"))
-                    .as("CI requires the compose test: %s", missing)
-                    .isNotEqualTo("1");
-            Assumptions.abort("compose test skipped: " + missing);
-        }
-        if (!Files.isDirectory(DATA)) {
-            Assumptions.abort("compose test skipped: no shared data set at " + DATA);
-        }
+        ContainerCluster.skipUnlessReady("compose test", unavailable(), DATA);
         long t0 = System.nanoTime();
         String project = "bloomstream-compose-" + UUID.randomUUID().toString().substring(0, 8);
         String token = UUID.randomUUID().toString();

@@ -1,5 +1,7 @@
 package org.bloomstream.faults;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.github.dockerjava.api.DockerClient;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -12,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -76,6 +79,23 @@ final class ContainerCluster implements AutoCloseable {
         }
         restPort = freePort();
         rpcPort = freePort();
+    }
+
+    /**
+     * Skips the calling test ({@code name}: "cluster tier", "compose test") when {@code missing}
+     * says why containers cannot run, or when the shared data set is absent. With {@code
+     * BLOOMSTREAM_REQUIRE_DOCKER=1} (CI) a missing engine or image fails it instead.
+     */
+    static void skipUnlessReady(String name, String missing, Path data) {
+        if (missing != null) {
+            assertThat(System.getenv("BLOOMSTREAM_REQUIRE_DOCKER"))
+                    .as("CI requires the " + name + ": %s", missing)
+                    .isNotEqualTo("1");
+            Assumptions.abort(name + " skipped: " + missing);
+        }
+        if (!Files.isDirectory(data)) {
+            Assumptions.abort(name + " skipped: no shared data set at " + data);
+        }
     }
 
     /** True when a Docker engine answers and the tier's images are there. */
