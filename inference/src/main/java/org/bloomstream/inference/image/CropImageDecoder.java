@@ -79,11 +79,14 @@ public final class CropImageDecoder {
             bytes = JpegFrame.withoutIccProfile(bytes);
         }
         if (frame != null && frame.plainJfif()) {
-            BufferedImage image = readPlainJfif(bytes, frame);
+            BufferedImage image =
+                    TurboJpeg.available()
+                            ? TurboJpeg.decode(bytes, this::checkDimensions)
+                            : readPlainJfif(bytes, frame);
             if (image != null) {
                 return toRgb(image, alpha);
             }
-            // The JDK's reader failed: the general path below decides, and says why.
+            // The fast path failed or warned: the general path below decides, and says why.
         }
         try (ImageInputStream in = stream(bytes)) {
             Iterator<ImageReader> readers = ImageReaders.forInput(in); // no JVM-wide registry
