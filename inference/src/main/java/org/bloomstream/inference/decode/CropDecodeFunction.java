@@ -86,7 +86,10 @@ public class CropDecodeFunction extends ProcessFunction<SourceRecord, DecodedCro
     @Override
     public void open(OpenContext openContext) {
         serde = new AvroSerde<>(CellCrop.class);
-        decoder = new CropImageDecoder(limits, alpha);
+        // One decoder per subtask: it keeps libjpeg-turbo's buffers, and with the resize here the
+        // decoded pixels too (the resize copies them out before the next crop is decoded). With
+        // resize in the graph the decoded array is the crop that travels on: a new one each time.
+        decoder = CropImageDecoder.forOneThread(limits, alpha, !resizeInGraph);
         decoded = getRuntimeContext().getMetricGroup().counter("cropsDecoded");
         rejected = getRuntimeContext().getMetricGroup().counter("cropsRejected");
         pixelCpuNanos = getRuntimeContext().getMetricGroup().counter("decodeResizeCpuNanos");

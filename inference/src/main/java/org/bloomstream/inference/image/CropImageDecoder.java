@@ -43,14 +43,37 @@ public final class CropImageDecoder {
     private final ImageLimits limits;
     private final AlphaPolicy alpha;
 
-    /** A decoder with the reference's alpha policy, {@link AlphaPolicy#DROP}. */
+    /** libjpeg-turbo's buffers, kept between decodes; null: a new set per decode. */
+    private final TurboJpeg.Buffers buffers;
+
+    /**
+     * A decoder with the reference's alpha policy, {@link AlphaPolicy#DROP}; any number of threads
+     * may share it.
+     */
     public CropImageDecoder(ImageLimits limits) {
         this(limits, AlphaPolicy.DROP);
     }
 
+    /** A decoder that any number of threads may share. */
     public CropImageDecoder(ImageLimits limits, AlphaPolicy alpha) {
+        this(limits, alpha, null);
+    }
+
+    private CropImageDecoder(ImageLimits limits, AlphaPolicy alpha, TurboJpeg.Buffers buffers) {
         this.limits = limits;
         this.alpha = alpha;
+        this.buffers = buffers;
+    }
+
+    /**
+     * A decoder for one thread at a time (an operator's), which keeps libjpeg-turbo's native
+     * buffers between decodes. With {@code reusePixels}, the JPEG images it returns also share one
+     * pixel array: each is valid only until the next {@link #decode}, which suits a caller that
+     * resizes a crop before it decodes the next one (300 KB less to allocate per 320 px crop).
+     */
+    public static CropImageDecoder forOneThread(
+            ImageLimits limits, AlphaPolicy alpha, boolean reusePixels) {
+        return new CropImageDecoder(limits, alpha, new TurboJpeg.Buffers(reusePixels));
     }
 
     public AlphaPolicy alphaPolicy() {
@@ -80,9 +103,7 @@ public final class CropImageDecoder {
         }
         if (frame != null && frame.plainJfif()) {
             BufferedImage image =
-                    TurboJpeg.available()
-                            ? TurboJpeg.decode(bytes, this::checkDimensions)
-                            : readPlainJfif(bytes, frame);
+                    TurboJpeg.available() ? decodeTurbo(bytes) : readPlainJfif(bytes, frame);
             if (image != null) {
                 return toRgb(image, alpha);
             }
@@ -108,6 +129,19 @@ public final class CropImageDecoder {
                     DeadLetterReason.UNDECODABLE_IMAGE,
                     "cannot decode image: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
                     e);
+        }
+    }
+
+    private BufferedImage decodeTurbo(byte[] bytes) throws CropRejectedException {
+        if (buffers != null) {
+            try {
+                return TurboJpeg.decode(bytes, this::checkDimensions, buffers);
+            } finally {
+                buffers.trim();
+            }
+        }
+        try (TurboJpeg.Buffers once = new TurboJpeg.Buffers(false)) {
+            return TurboJpeg.decode(bytes, this::checkDimensions, once);
         }
     }
 

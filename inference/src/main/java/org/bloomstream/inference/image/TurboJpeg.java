@@ -1,5 +1,6 @@
 package org.bloomstream.inference.image;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.NativeLong;
@@ -98,35 +99,124 @@ public final class TurboJpeg {
      * truncated or corrupt crop), so that the caller's general path decides, with the JDK's
      * reader's words. Grey crops come out with the grey repeated in all three channels, as Pillow's
      * {@code convert("RGB")} makes them.
+     *
+     * <p>The pixels land in {@code buffers.pixels}, or in a new array when {@code buffers} does not
+     * reuse its array (see {@link Buffers}).
      */
-    static BufferedImage decode(byte[] jpeg, DimensionCheck limits) throws CropRejectedException {
+    static BufferedImage decode(byte[] jpeg, DimensionCheck limits, Buffers buffers)
+            throws CropRejectedException {
         Pointer handle = Lib.tjInitDecompress();
         if (handle == null) {
             return null;
         }
         try {
+            // Native buffers, not Java arrays: JNA passes a Java array by copying it into
+            // malloc'd memory and back on every call, which cost 0.05 ms per 320 px crop.
+            Memory in = buffers.in(jpeg.length);
+            in.write(0, jpeg, 0, jpeg.length);
             NativeLong size = new NativeLong(jpeg.length);
             int[] width = new int[1];
             int[] height = new int[1];
             int[] subsampling = new int[1];
             int[] colourspace = new int[1];
-            if (Lib.tjDecompressHeader3(handle, jpeg, size, width, height, subsampling, colourspace)
+            if (Lib.tjDecompressHeader3(handle, in, size, width, height, subsampling, colourspace)
                     != 0) {
                 return null;
             }
             int w = width[0];
             int h = height[0];
             limits.check(w, h);
-            byte[] pixels = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+            int n = Math.multiplyExact(Math.multiplyExact(w, h), 3);
+            Memory out = buffers.out(n);
             // Flags 0: the accurate integer IDCT and fancy upsampling, libjpeg's defaults and
             // Pillow's. Any warning (libjpeg-turbo returns -1 with TJERR_WARNING and a possibly
             // incomplete image) sends the crop to the general path.
-            if (Lib.tjDecompress2(handle, jpeg, size, pixels, w, w * 3, h, TJPF_BGR, 0) != 0) {
+            if (Lib.tjDecompress2(handle, in, size, out, w, w * 3, h, TJPF_BGR, 0) != 0) {
                 return null;
             }
-            return bgrImage(pixels, w, h);
+            byte[] pixels = buffers.pixels(n);
+            out.read(0, pixels, 0, n);
+            return bgrImage(pixels, n, w, h);
         } finally {
             Lib.tjDestroy(handle);
+        }
+    }
+
+    /**
+     * Native memory for one decode at a time: the JPEG going in and the pixels coming out, kept
+     * between decodes (and grown as needed) by a decoder that one thread uses. With {@code
+     * reusePixels} the Java array the pixels are copied into is kept too, so each image is valid
+     * only until the next decode: 300 KB less to allocate and zero per 320 px crop. Buffers above
+     * {@value #KEEP_BYTES} bytes are freed after the decode that needed them.
+     */
+    static final class Buffers implements AutoCloseable {
+        static final int KEEP_BYTES = 4 << 20;
+
+        private final boolean reusePixels;
+        private Memory in;
+        private Memory out;
+        private byte[] pixels = new byte[0];
+
+        Buffers(boolean reusePixels) {
+            this.reusePixels = reusePixels;
+        }
+
+        private Memory in(int n) {
+            in = fit(in, n);
+            return in;
+        }
+
+        private Memory out(int n) {
+            out = fit(out, n);
+            return out;
+        }
+
+        private byte[] pixels(int n) {
+            if (!reusePixels) {
+                return new byte[n];
+            }
+            if (pixels.length < n) {
+                pixels = new byte[n];
+            }
+            return pixels;
+        }
+
+        private static Memory fit(Memory m, int n) {
+            if (m != null && m.size() >= n) {
+                return m;
+            }
+            if (m != null) {
+                m.close();
+            }
+            return new Memory(Math.max(n, 64 << 10));
+        }
+
+        /** Frees the native memory now (the garbage collector would, later). */
+        @Override
+        public void close() {
+            if (in != null) {
+                in.close();
+                in = null;
+            }
+            if (out != null) {
+                out.close();
+                out = null;
+            }
+        }
+
+        /** After a decode: gives back buffers too large to keep. */
+        void trim() {
+            if (in != null && in.size() > KEEP_BYTES) {
+                in.close();
+                in = null;
+            }
+            if (out != null && out.size() > KEEP_BYTES) {
+                out.close();
+                out = null;
+            }
+            if (pixels.length > KEEP_BYTES) {
+                pixels = new byte[0];
+            }
         }
     }
 
@@ -136,11 +226,14 @@ public final class TurboJpeg {
         void check(int width, int height) throws CropRejectedException;
     }
 
-    /** {@code pixels} (B, G, R per pixel, row after row) as a {@code TYPE_3BYTE_BGR} image. */
-    static BufferedImage bgrImage(byte[] pixels, int width, int height) {
+    /**
+     * The first {@code n} bytes of {@code pixels} (B, G, R per pixel, row after row) as a {@code
+     * TYPE_3BYTE_BGR} image.
+     */
+    static BufferedImage bgrImage(byte[] pixels, int n, int width, int height) {
         WritableRaster raster =
                 Raster.createInterleavedRaster(
-                        new DataBufferByte(pixels, pixels.length),
+                        new DataBufferByte(pixels, n),
                         width,
                         height,
                         width * 3,
@@ -160,8 +253,8 @@ public final class TurboJpeg {
 
     /**
      * The TurboJPEG 2.x C API (kept in 3.x), directly mapped: JNA's fastest call path. One
-     * decompressor per call: {@code tjInitDecompress} costs microseconds, and nothing native
-     * outlives a decode.
+     * decompressor per call: {@code tjInitDecompress} costs microseconds (keeping one per thread
+     * measured no faster), and then no native handle outlives a decode.
      */
     private static final class Lib {
         static String name;
@@ -182,7 +275,7 @@ public final class TurboJpeg {
 
         static native int tjDecompressHeader3(
                 Pointer handle,
-                byte[] jpeg,
+                Pointer jpeg,
                 NativeLong size,
                 int[] width,
                 int[] height,
@@ -191,9 +284,9 @@ public final class TurboJpeg {
 
         static native int tjDecompress2(
                 Pointer handle,
-                byte[] jpeg,
+                Pointer jpeg,
                 NativeLong size,
-                byte[] pixels,
+                Pointer pixels,
                 int width,
                 int pitch,
                 int height,

@@ -52,7 +52,7 @@ class TurboJpegTest {
                 if (!JpegFrame.isJpeg(bytes) || !JpegFrame.of(bytes).plainJfif()) {
                     continue;
                 }
-                BufferedImage turbo = TurboJpeg.decode(bytes, (w, h) -> {});
+                BufferedImage turbo = turbo(bytes);
                 assertThat(turbo).as(file.toString()).isNotNull();
                 assertThat(turbo.getType()).isEqualTo(BufferedImage.TYPE_3BYTE_BGR);
                 assertThat(AntialiasedResize.rgbBytes(turbo))
@@ -88,11 +88,11 @@ class TurboJpegTest {
         byte[] whole = jpeg(CropImageDecoderTest.gradient(64, 64, 1), false, 0.9f);
         byte[] truncated = Arrays.copyOf(whole, whole.length * 2 / 3);
         // libjpeg-turbo warns ("premature end") and would return a half-grey image: not used.
-        assertThat(TurboJpeg.decode(truncated, (w, h) -> {})).isNull();
+        assertThat(turbo(truncated)).isNull();
         assertThatThrownBy(() -> decoder.decode(truncated))
                 .isInstanceOf(CropRejectedException.class)
                 .hasMessageContaining("damaged image");
-        assertThat(TurboJpeg.decode(new byte[] {(byte) 0xFF, (byte) 0xD8}, (w, h) -> {})).isNull();
+        assertThat(turbo(new byte[] {(byte) 0xFF, (byte) 0xD8})).isNull();
     }
 
     @Test
@@ -108,7 +108,8 @@ class TurboJpegTest {
                                             seen[1] = h;
                                             throw new CropRejectedException(
                                                     DeadLetterReason.IMAGE_TOO_LARGE, "too large");
-                                        }))
+                                        },
+                                        new TurboJpeg.Buffers(false)))
                 .isInstanceOf(CropRejectedException.class);
         assertThat(seen).containsExactly(64, 48);
         CropImageDecoder small = new CropImageDecoder(new ImageLimits(1 << 20, 64L * 40, 8));
@@ -116,6 +117,45 @@ class TurboJpegTest {
                 .isInstanceOf(CropRejectedException.class)
                 .extracting(e -> ((CropRejectedException) e).reason())
                 .isEqualTo(DeadLetterReason.IMAGE_TOO_LARGE);
+    }
+
+    @Test
+    void aOneThreadDecoderReusesItsPixelArrayAndGivesBackLargeBuffers() throws Exception {
+        CropImageDecoder reusing =
+                CropImageDecoder.forOneThread(ImageLimits.DEFAULT, AlphaPolicy.DROP, true);
+        byte[] small = jpeg(CropImageDecoderTest.gradient(64, 48, 1), false, 0.9f);
+        byte[] other = jpeg(CropImageDecoderTest.gradient(40, 30, 1), true, 0.9f);
+        BufferedImage first = reusing.decode(small);
+        byte[] firstPixels = AntialiasedResize.rgbBytes(first);
+        assertThat(firstPixels).isEqualTo(AntialiasedResize.rgbBytes(jdk(small)));
+        BufferedImage second = reusing.decode(other);
+        // The smaller crop lands in the same array, and reads back right through its raster.
+        assertThat(pixelArray(second)).isSameAs(pixelArray(first));
+        assertThat(AntialiasedResize.rgbBytes(second))
+                .isEqualTo(AntialiasedResize.rgbBytes(jdk(other)));
+        assertThat(AntialiasedResize.resizeToRgb(second, 32, 32))
+                .isEqualTo(AntialiasedResize.resizeToRgb(jdk(other), 32, 32));
+
+        // A crop larger than KEEP_BYTES decodes, and its buffers are not kept.
+        byte[] large = jpeg(CropImageDecoderTest.gradient(1300, 1100, 1), false, 0.8f);
+        BufferedImage big = reusing.decode(large);
+        assertThat(AntialiasedResize.rgbBytes(big))
+                .isEqualTo(AntialiasedResize.rgbBytes(jdk(large)));
+        assertThat(pixelArray(reusing.decode(small))).isNotSameAs(pixelArray(big));
+
+        // The shared decoder never reuses.
+        assertThat(pixelArray(decoder.decode(small)))
+                .isNotSameAs(pixelArray(decoder.decode(small)));
+    }
+
+    private static byte[] pixelArray(BufferedImage image) {
+        return ((java.awt.image.DataBufferByte) image.getRaster().getDataBuffer()).getData();
+    }
+
+    private static BufferedImage turbo(byte[] jpeg) throws CropRejectedException {
+        try (TurboJpeg.Buffers once = new TurboJpeg.Buffers(false)) {
+            return TurboJpeg.decode(jpeg, (w, h) -> {}, once);
+        }
     }
 
     /** The JDK's own reader (libjpeg 6b), as the decoder reads plain JFIF without libjpeg-turbo. */

@@ -301,7 +301,8 @@ final class PlumbingBench {
      */
     double decodeResizeCpuMs(List<byte[]> images, int count) throws Exception {
         int size = imageSize();
-        CropImageDecoder decoder = new CropImageDecoder(ImageLimits.DEFAULT, AlphaPolicy.DROP);
+        CropImageDecoder decoder =
+                CropImageDecoder.forOneThread(ImageLimits.DEFAULT, AlphaPolicy.DROP, size > 0);
         long sink = 0;
         for (byte[] jpeg : images) {
             sink += decodeResize(decoder, jpeg, size);
@@ -359,7 +360,8 @@ final class PlumbingBench {
         DecodeSampler(List<byte[]> images, int size) throws Exception {
             this.images = images;
             this.size = size;
-            CropImageDecoder decoder = new CropImageDecoder(ImageLimits.DEFAULT, AlphaPolicy.DROP);
+            CropImageDecoder decoder =
+                    CropImageDecoder.forOneThread(ImageLimits.DEFAULT, AlphaPolicy.DROP, size > 0);
             for (byte[] jpeg : images) {
                 decodeResize(decoder, jpeg, size); // JIT warm-up, before the job's window
             }
