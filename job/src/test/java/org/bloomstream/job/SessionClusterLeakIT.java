@@ -106,6 +106,12 @@ class SessionClusterLeakIT {
                     .as("metaspace after cycle %d vs after cycle 2 (%s)", i + 1, report)
                     .isLessThanOrEqualTo(metaspace[1] * 1.10);
         }
+        if ("1".equals(System.getenv("BLOOMSTREAM_REQUIRE_TURBOJPEG"))) {
+            // Every job opened the system's libjpeg-turbo through JNA (parent-first), and the
+            // loaders above were still collected: JNA's library cache holds none of them.
+            assertThat(results).allMatch(r -> r.contains("JPEG through libjpeg-turbo"));
+            assertThat(librariesMapped("/libturbojpeg.so")).hasSize(1);
+        }
         if (!mapped.isEmpty() || nativeBefore > 0) {
             assertThat(mapped.size())
                     .as("ONNX Runtime's native library is loaded once per TaskManager (%s)", mapped)
@@ -218,7 +224,19 @@ class SessionClusterLeakIT {
                     assertThat(Float.isFinite(v)).isTrue();
                 }
             }
-            return "ok: " + what + "embedded " + out.length + "x" + out[0].length;
+            String jpegs =
+                    (String)
+                            job.loadClass("org.bloomstream.inference.image.TurboJpeg")
+                                    .getMethod("status")
+                                    .invoke(null);
+            return "ok: "
+                    + what
+                    + "embedded "
+                    + out.length
+                    + "x"
+                    + out[0].length
+                    + "; JPEG through "
+                    + jpegs;
         } finally {
             onnx.getMethod("close").invoke(embedder);
         }
@@ -355,6 +373,11 @@ class SessionClusterLeakIT {
 
     /** Distinct files mapped as ONNX Runtime's core library (each job's extracted copy differs). */
     private static Set<String> onnxRuntimeLibrariesMapped() throws IOException {
+        return librariesMapped("/libonnxruntime.so");
+    }
+
+    /** Distinct mapped files whose path contains {@code name}. */
+    private static Set<String> librariesMapped(String name) throws IOException {
         Path maps = Path.of("/proc/self/maps");
         Set<String> libs = new TreeSet<>();
         if (!Files.isReadable(maps)) {
@@ -362,7 +385,7 @@ class SessionClusterLeakIT {
         }
         for (String line : Files.readAllLines(maps)) {
             int slash = line.indexOf('/');
-            if (slash >= 0 && line.contains("/libonnxruntime.so")) {
+            if (slash >= 0 && line.contains(name)) {
                 libs.add(line.substring(slash));
             }
         }
