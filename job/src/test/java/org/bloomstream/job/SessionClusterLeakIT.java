@@ -108,9 +108,10 @@ class SessionClusterLeakIT {
         }
         if ("1".equals(System.getenv("BLOOMSTREAM_REQUIRE_TURBOJPEG"))) {
             // Every job opened the system's libjpeg-turbo through JNA (parent-first), and the
-            // loaders above were still collected: JNA's library cache holds none of them.
+            // loaders above were still collected: JNA's state holds none of them. JNA closes the
+            // library once the last job that used it is collected, so it is mapped at most once.
             assertThat(results).allMatch(r -> r.contains("JPEG through libjpeg-turbo"));
-            assertThat(librariesMapped("/libturbojpeg.so")).hasSize(1);
+            assertThat(librariesMapped("/libturbojpeg.so")).hasSizeLessThanOrEqualTo(1);
         }
         if (!mapped.isEmpty() || nativeBefore > 0) {
             assertThat(mapped.size())

@@ -1,6 +1,6 @@
 package org.bloomstream.inference.image;
 
-import com.sun.jna.Memory;
+import com.sun.jna.Function;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.NativeLong;
@@ -14,6 +14,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.util.Locale;
+import org.bloomstream.inference.jvm.JvmWideInit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +61,11 @@ public final class TurboJpeg {
                 Lib.register();
                 ok = true;
             } catch (LinkageError | RuntimeException e) {
-                failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                failure = root.getClass().getSimpleName() + ": " + root.getMessage();
             }
             if (ok) {
                 status = "libjpeg-turbo (" + Lib.name + ")";
@@ -100,8 +105,8 @@ public final class TurboJpeg {
      * reader's words. Grey crops come out with the grey repeated in all three channels, as Pillow's
      * {@code convert("RGB")} makes them.
      *
-     * <p>The pixels land in {@code buffers.pixels}, or in a new array when {@code buffers} does not
-     * reuse its array (see {@link Buffers}).
+     * <p>The pixels land in the array {@code buffers} keeps, or in a new array when it does not
+     * reuse one (see {@link Buffers}).
      */
     static BufferedImage decode(byte[] jpeg, DimensionCheck limits, Buffers buffers)
             throws CropRejectedException {
@@ -110,16 +115,12 @@ public final class TurboJpeg {
             return null;
         }
         try {
-            // Native buffers, not Java arrays: JNA passes a Java array by copying it into
-            // malloc'd memory and back on every call, which cost 0.05 ms per 320 px crop.
-            Memory in = buffers.in(jpeg.length);
-            in.write(0, jpeg, 0, jpeg.length);
             NativeLong size = new NativeLong(jpeg.length);
             int[] width = new int[1];
             int[] height = new int[1];
             int[] subsampling = new int[1];
             int[] colourspace = new int[1];
-            if (Lib.tjDecompressHeader3(handle, in, size, width, height, subsampling, colourspace)
+            if (Lib.tjDecompressHeader3(handle, jpeg, size, width, height, subsampling, colourspace)
                     != 0) {
                 return null;
             }
@@ -127,15 +128,13 @@ public final class TurboJpeg {
             int h = height[0];
             limits.check(w, h);
             int n = Math.multiplyExact(Math.multiplyExact(w, h), 3);
-            Memory out = buffers.out(n);
+            byte[] pixels = buffers.pixels(n);
             // Flags 0: the accurate integer IDCT and fancy upsampling, libjpeg's defaults and
             // Pillow's. Any warning (libjpeg-turbo returns -1 with TJERR_WARNING and a possibly
             // incomplete image) sends the crop to the general path.
-            if (Lib.tjDecompress2(handle, in, size, out, w, w * 3, h, TJPF_BGR, 0) != 0) {
+            if (Lib.tjDecompress2(handle, jpeg, size, pixels, w, w * 3, h, TJPF_BGR, 0) != 0) {
                 return null;
             }
-            byte[] pixels = buffers.pixels(n);
-            out.read(0, pixels, 0, n);
             return bgrImage(pixels, n, w, h);
         } finally {
             Lib.tjDestroy(handle);
@@ -143,32 +142,22 @@ public final class TurboJpeg {
     }
 
     /**
-     * Native memory for one decode at a time: the JPEG going in and the pixels coming out, kept
-     * between decodes (and grown as needed) by a decoder that one thread uses. With {@code
-     * reusePixels} the Java array the pixels are copied into is kept too, so each image is valid
-     * only until the next decode: 300 KB less to allocate and zero per 320 px crop. Buffers above
-     * {@value #KEEP_BYTES} bytes are freed after the decode that needed them.
+     * The pixel array of a decoder that one thread uses: with {@code reusePixels} it is kept
+     * between decodes, so each image is valid only until the next decode (300 KB less to allocate
+     * and zero per 320 px crop). An array above {@value #KEEP_BYTES} bytes is not kept.
+     *
+     * <p>No native buffers: JNA's {@code Memory} registers with JNA's cleaner, whose thread, when a
+     * task thread starts it, keeps that job's class loader (SessionClusterLeakIT). Arrays cost a
+     * copy in and out of native memory per call (about 0.05 ms per 320 px crop).
      */
-    static final class Buffers implements AutoCloseable {
+    static final class Buffers {
         static final int KEEP_BYTES = 4 << 20;
 
         private final boolean reusePixels;
-        private Memory in;
-        private Memory out;
         private byte[] pixels = new byte[0];
 
         Buffers(boolean reusePixels) {
             this.reusePixels = reusePixels;
-        }
-
-        private Memory in(int n) {
-            in = fit(in, n);
-            return in;
-        }
-
-        private Memory out(int n) {
-            out = fit(out, n);
-            return out;
         }
 
         private byte[] pixels(int n) {
@@ -181,39 +170,8 @@ public final class TurboJpeg {
             return pixels;
         }
 
-        private static Memory fit(Memory m, int n) {
-            if (m != null && m.size() >= n) {
-                return m;
-            }
-            if (m != null) {
-                m.close();
-            }
-            return new Memory(Math.max(n, 64 << 10));
-        }
-
-        /** Frees the native memory now (the garbage collector would, later). */
-        @Override
-        public void close() {
-            if (in != null) {
-                in.close();
-                in = null;
-            }
-            if (out != null) {
-                out.close();
-                out = null;
-            }
-        }
-
-        /** After a decode: gives back buffers too large to keep. */
+        /** After a decode: gives back an array too large to keep. */
         void trim() {
-            if (in != null && in.size() > KEEP_BYTES) {
-                in.close();
-                in = null;
-            }
-            if (out != null && out.size() > KEEP_BYTES) {
-                out.close();
-                out = null;
-            }
             if (pixels.length > KEEP_BYTES) {
                 pixels = new byte[0];
             }
@@ -252,47 +210,89 @@ public final class TurboJpeg {
     }
 
     /**
-     * The TurboJPEG 2.x C API (kept in 3.x), directly mapped: JNA's fastest call path. One
-     * decompressor per call: {@code tjInitDecompress} costs microseconds (keeping one per thread
-     * measured no faster), and then no native handle outlives a decode.
+     * The TurboJPEG 2.x C API (kept in 3.x), called through JNA's {@link Function} objects. Not
+     * through a JNA interface ({@code Native.load}) or a direct mapping ({@code Native.register}):
+     * both cache the mapped class JVM-wide (JNA's {@code typeOptions}, a weak map whose values
+     * refer to their own keys), and a direct mapping also holds a JNI global reference to every
+     * mapped method, so the job's class loader was never collected after the job ended
+     * (SessionClusterLeakIT kept all ten loaders with either). Functions belong to the library and
+     * know nothing of the caller. One decompressor per call: {@code tjInitDecompress} costs
+     * microseconds (keeping one per thread measured no faster), and then no native handle outlives
+     * a decode.
      */
     private static final class Lib {
         static String name;
+        private static Function init;
+        private static Function header;
+        private static Function decompress;
+        private static Function destroy;
 
         static void register() {
             NativeLibrary library;
             try {
-                library = NativeLibrary.getInstance("turbojpeg");
-            } catch (UnsatisfiedLinkError e) {
+                library = open("turbojpeg");
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
                 // Without the -dev package there is no unversioned libturbojpeg.so.
-                library = NativeLibrary.getInstance("libturbojpeg.so.0");
+                library = open("libturbojpeg.so.0");
             }
-            Native.register(Lib.class, library);
+            init = library.getFunction("tjInitDecompress");
+            header = library.getFunction("tjDecompressHeader3");
+            decompress = library.getFunction("tjDecompress2");
+            destroy = library.getFunction("tjDestroy");
             name = library.getFile() == null ? library.getName() : library.getFile().toString();
         }
 
-        static native Pointer tjInitDecompress();
+        /**
+         * Opens the library first on a thread with none of the job's classes on its stack and JNA's
+         * class loader as its context ({@link JvmWideInit}): JNA registers the library with its
+         * cleaner, whose thread, started from a task thread, would keep this job's class loader.
+         * The second call finds it in JNA's cache (default options: no class loader in them
+         * either).
+         */
+        private static NativeLibrary open(String name) {
+            JvmWideInit.callStatic(
+                    Native.class.getClassLoader(),
+                    NativeLibrary.class,
+                    "getInstance",
+                    String.class,
+                    name);
+            return NativeLibrary.getInstance(name);
+        }
 
-        static native int tjDecompressHeader3(
+        static Pointer tjInitDecompress() {
+            return init.invokePointer(new Object[0]);
+        }
+
+        static int tjDecompressHeader3(
                 Pointer handle,
-                Pointer jpeg,
+                byte[] jpeg,
                 NativeLong size,
                 int[] width,
                 int[] height,
                 int[] subsampling,
-                int[] colourspace);
+                int[] colourspace) {
+            return header.invokeInt(
+                    new Object[] {handle, jpeg, size, width, height, subsampling, colourspace});
+        }
 
-        static native int tjDecompress2(
+        static int tjDecompress2(
                 Pointer handle,
-                Pointer jpeg,
+                byte[] jpeg,
                 NativeLong size,
-                Pointer pixels,
+                byte[] pixels,
                 int width,
                 int pitch,
                 int height,
                 int pixelFormat,
-                int flags);
+                int flags) {
+            return decompress.invokeInt(
+                    new Object[] {
+                        handle, jpeg, size, pixels, width, pitch, height, pixelFormat, flags
+                    });
+        }
 
-        static native int tjDestroy(Pointer handle);
+        static int tjDestroy(Pointer handle) {
+            return destroy.invokeInt(new Object[] {handle});
+        }
     }
 }

@@ -153,9 +153,7 @@ class TurboJpegTest {
     }
 
     private static BufferedImage turbo(byte[] jpeg) throws CropRejectedException {
-        try (TurboJpeg.Buffers once = new TurboJpeg.Buffers(false)) {
-            return TurboJpeg.decode(jpeg, (w, h) -> {}, once);
-        }
+        return TurboJpeg.decode(jpeg, (w, h) -> {}, new TurboJpeg.Buffers(false));
     }
 
     /** The JDK's own reader (libjpeg 6b), as the decoder reads plain JFIF without libjpeg-turbo. */
