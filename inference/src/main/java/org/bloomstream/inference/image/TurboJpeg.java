@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: it is the decoder the reference itself uses (Debian's Pillow links libjpeg-turbo), so its
  * pixels are Pillow's by construction, and its SIMD IDCT and colour conversion decode a 320 px crop
- * in about half the CPU of the JDK's libjpeg 6b. It writes straight into the crop's pixel array: no
- * per-scanline buffers and no second copy.
+ * in about 0.35 ms against the JDK's libjpeg 6b's 0.6 ms. JNA copies the pixels into the crop's
+ * array: no per-scanline buffers, no image copied into a second one.
  *
  * <p>Optional: when the library is missing (or {@code -Dbloomstream.turbojpeg=off}), {@link
  * #available()} is false and {@link CropImageDecoder} uses the JDK's reader, with the same pixels.
@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * logged once per JVM.
  *
  * <p>Class loaders: JNA itself is parent-first on a TaskManager (docs/cluster-operators.md). The
- * library is opened without this class's loader in its options, so JNA's JVM-wide library cache
- * holds nothing of the job's; the native methods are registered on a nested class of the job's own,
- * which goes away with the job's loader ({@code SessionClusterLeakIT}).
+ * library is opened on a thread of {@link JvmWideInit}'s and called through JNA {@code Function}s
+ * with Java arrays, so nothing JVM-wide keeps the job's class loader ({@code SessionClusterLeakIT};
+ * see {@code Lib} for what did).
  */
 public final class TurboJpeg {
     private static final Logger LOG = LoggerFactory.getLogger(TurboJpeg.class);
