@@ -78,7 +78,7 @@ public final class TurboJpeg {
                 status =
                         "JDK libjpeg (libturbojpeg not loaded: "
                                 + failure
-                                + "; apt-get install libturbojpeg0 to decode about twice as fast)";
+                                + "; apt-get install libturbojpeg0 to decode in about 40% less CPU)";
             }
         }
         AVAILABLE = ok;
