@@ -10,10 +10,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import java.util.zip.CRC32;
 import java.util.zip.DeflaterOutputStream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
@@ -95,6 +97,15 @@ public final class TestImages {
      * TIFF writer cannot write 16-bit RGB; the JDK's can).
      */
     public static byte[] encode(BufferedImage image, String format) {
+        return encode(image, format, null);
+    }
+
+    /**
+     * As {@link #encode(BufferedImage, String)}, with the writer's default parameters changed by
+     * {@code params} (e.g. progressive JPEG); null leaves the defaults.
+     */
+    public static byte[] encode(
+            BufferedImage image, String format, Consumer<ImageWriteParam> params) {
         java.util.Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(format);
         Exception last = null;
         while (writers.hasNext()) {
@@ -102,7 +113,13 @@ public final class TestImages {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
                 writer.setOutput(ios);
-                writer.write(image);
+                if (params == null) {
+                    writer.write(image);
+                } else {
+                    ImageWriteParam p = writer.getDefaultWriteParam();
+                    params.accept(p);
+                    writer.write(null, new IIOImage(image, null, null), p);
+                }
                 ios.flush();
                 return out.toByteArray();
             } catch (IOException | RuntimeException e) {

@@ -3,17 +3,13 @@ package org.bloomstream.ingest.gate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.bloomstream.ingest.TestImages;
 import org.bloomstream.schemas.avro.ImageEncoding;
 import org.junit.jupiter.api.Test;
 
@@ -101,19 +97,10 @@ class ImageHeaderProbeTest {
         return out;
     }
 
-    private static byte[] jpeg(BufferedImage image, boolean progressive) throws Exception {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ImageWriteParam param = writer.getDefaultWriteParam();
-        if (progressive) {
-            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (var stream = new MemoryCacheImageOutputStream(out)) {
-            writer.setOutput(stream);
-            writer.write(null, new IIOImage(image, null, null), param);
-        } finally {
-            writer.dispose();
-        }
-        return out.toByteArray();
+    private static byte[] jpeg(BufferedImage image, boolean progressive) {
+        return TestImages.encode(
+                image,
+                "jpeg",
+                progressive ? p -> p.setProgressiveMode(ImageWriteParam.MODE_DEFAULT) : null);
     }
 }
