@@ -15,6 +15,7 @@ public final class PlumbingBenchRunner {
      */
     public void run(
             long crops,
+            long warmupCrops,
             List<String> embedders,
             List<Integer> parallelisms,
             boolean threads,
@@ -29,9 +30,11 @@ public final class PlumbingBenchRunner {
                                 System.out)
                         .verbose(threads)
                         .resizeInGraph(resizeInGraph)
+                        .warmup(warmupCrops)
                         .run(embedders, parallelisms);
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("warmup_crops", warmupCrops);
             m.put("plumbing", rows.stream().map(PlumbingBench.Row::toMap).toList());
             PlumbingBench.Row last = rows.get(rows.size() - 1);
             // The two figures, from the last configuration run (the one asked for).

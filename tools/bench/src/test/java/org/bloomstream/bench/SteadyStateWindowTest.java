@@ -62,6 +62,31 @@ class SteadyStateWindowTest {
     }
 
     @Test
+    void warmUpCropsAreLeftOutOfTheWindow() throws Exception {
+        // 1,000 warm-up crops, then 300 measured: the window runs from 1,030 to 1,270.
+        long[] script = {0, 400, 1000, 1029, 1040, 1100, 1260, 1280, 1300};
+        AtomicInteger polls = new AtomicInteger();
+        double[][] meter = {{0, 0}, {4e9, 1040}, {4e9 + 1.2e6 * 240, 1280}};
+        AtomicInteger reads = new AtomicInteger();
+
+        PlumbingBench.Window w =
+                PlumbingBench.steadyStateWindow(
+                        scripted(script, polls),
+                        () -> {},
+                        1000,
+                        300,
+                        null,
+                        () -> meter[reads.getAndIncrement()],
+                        Duration.ofSeconds(30));
+
+        assertThat(w.wholeRun()).isFalse();
+        assertThat(w.crops()).isEqualTo(1280 - 1040);
+        assertThat(polls.get()).isEqualTo(8);
+        assertThat(w.decodedInWindow(300)).isEqualTo(240);
+        assertThat(w.pixelMs(300)).isCloseTo(1.2, within(1e-9));
+    }
+
+    @Test
     void decodersThatFinishedBeforeTheWindowAreMeasuredOverTheWholeRun() {
         // 300 crops, 240 of them decoded before the first read (with a cold JIT, 3 ms each)
         double[] before = {240 * 3e6, 240};
