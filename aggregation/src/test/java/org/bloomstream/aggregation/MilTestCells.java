@@ -21,7 +21,7 @@ final class MilTestCells {
     private MilTestCells() {}
 
     /** The hand-set model; pure Java, so harness tests need no native runtime. */
-    static final class Model implements MilModel {
+    static class Model implements MilModel {
         private static final long serialVersionUID = 1L;
 
         @Override

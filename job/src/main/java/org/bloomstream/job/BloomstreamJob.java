@@ -292,8 +292,10 @@ public final class BloomstreamJob {
                                         models.unknownPolicy(),
                                         config.execution()))
                         .uid("cell-type")
-                        .map(new MilInstanceScorer(models.mil()))
-                        .name("mil-instance")
+                        .transform(
+                                "mil-instance",
+                                TypeInformation.of(ClassifiedCell.class),
+                                new MilInstanceScorer(models.mil()))
                         .uid("mil-instance");
 
         DataStream<ClassifiedCell> tapped = taps.classified(classified);

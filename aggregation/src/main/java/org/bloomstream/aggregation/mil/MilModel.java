@@ -35,6 +35,18 @@ public interface MilModel extends Serializable {
         /** Attention logits [C] for one cell's embedding [D]. */
         float[] attention(float[] embedding);
 
+        /**
+         * Attention logits [n][C] for the first {@code n} embeddings [D]: one model call for a
+         * micro-batch where the runtime can (ONNX Runtime), one per cell here.
+         */
+        default float[][] attention(float[][] embeddings, int n) {
+            float[][] a = new float[n][];
+            for (int i = 0; i < n; i++) {
+                a[i] = attention(embeddings[i]);
+            }
+            return a;
+        }
+
         /** Class logits [C] for the pooled representation [C][D]. */
         double[] logits(double[][] pooled);
 

@@ -175,6 +175,28 @@ public final class OnnxMilModel implements MilModel {
         }
 
         @Override
+        public float[][] attention(float[][] embeddings, int n) {
+            if (n == 1) {
+                return new float[][] {attention(embeddings[0])};
+            }
+            FloatBuffer x = FloatBuffer.allocate(n * d);
+            for (int i = 0; i < n; i++) {
+                if (embeddings[i].length != d) {
+                    throw new IllegalArgumentException(
+                            "embedding has " + embeddings[i].length + " dims, MIL expects " + d);
+                }
+                x.put(embeddings[i]);
+            }
+            x.flip();
+            try (OnnxTensor t = OnnxTensor.createTensor(env, x, new long[] {n, d});
+                    OrtSession.Result r = instance.run(Map.of(manifest.instance().input(), t))) {
+                return (float[][]) r.get(0).getValue();
+            } catch (OrtException e) {
+                throw new IllegalStateException("MIL instance model failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
         public double[] logits(double[][] pooled) {
             pooledBuf.clear();
             for (double[] row : pooled) {

@@ -57,6 +57,22 @@ class OnnxMilModelTest {
             for (int c = 0; c < logits.length; c++) {
                 assertClose(logits[c], golden.get("logits").get(c).asDouble());
             }
+
+            // One call for a micro-batch (what the job's mil-instance stage makes): the same
+            // PyTorch golden, for the first n of a larger array too.
+            float[][] batched = rt.attention(bag, 37);
+            float[][] firstFive = rt.attention(bag, 5);
+            assertThat(batched).hasNumberOfRows(37);
+            assertThat(firstFive).hasNumberOfRows(5);
+            for (int i = 0; i < 37; i++) {
+                for (int c = 0; c < batched[i].length; c++) {
+                    double expected = golden.get("attention").get(i).get(c).asDouble();
+                    assertClose(batched[i][c], expected);
+                    if (i < 5) {
+                        assertClose(firstFive[i][c], expected);
+                    }
+                }
+            }
         }
     }
 
