@@ -13,12 +13,19 @@ import java.util.SplittableRandom;
  * SplittableRandom} (whose algorithm the JDK specifies) and Box-Muller written out here, so a
  * profile written today is read identically by a later JVM. Rebuilding costs {@code m * dim}
  * Gaussians (about 0.1 M for 256 x 384), once per operator start.
+ *
+ * <p>Not thread-safe ({@link #addTo} uses a scratch array): one instance per thread.
  */
 public final class RandomFourierFeatures {
     private final int dim;
-    private final float[][] w; // [m][dim]
+    // Stored by dimension, [dim][m], so that addTo adds one dimension to every feature's dot
+    // product in turn: independent sums the CPU can overlap, not one chain of dependent adds per
+    // feature. Each dot product still sums its terms in dimension order: the same value, to the
+    // bit, as the feature-by-feature loop (RandomFourierFeaturesTest).
+    private final float[][] wByDim; // [dim][m]
     private final float[] b; // [m]
     private final double scale;
+    private final double[] dots; // scratch; an instance is used by one thread
 
     public RandomFourierFeatures(int dim, int features, double sigma, long seed) {
         if (dim < 1 || features < 1 || !(sigma > 0)) {
@@ -27,15 +34,16 @@ public final class RandomFourierFeatures {
         }
         this.dim = dim;
         SplittableRandom r = new SplittableRandom(seed);
-        w = new float[features][dim];
+        wByDim = new float[dim][features];
         b = new float[features];
-        for (int j = 0; j < features; j++) {
+        for (int j = 0; j < features; j++) { // the draw order fixes the features: keep it
             for (int d = 0; d < dim; d++) {
-                w[j][d] = (float) (gaussian(r) / sigma);
+                wByDim[d][j] = (float) (gaussian(r) / sigma);
             }
             b[j] = (float) (r.nextDouble() * 2 * Math.PI);
         }
         scale = Math.sqrt(2.0 / features);
+        dots = new double[features];
     }
 
     /** One standard normal by Box-Muller (one of the pair; simple and reproducible). */
@@ -49,19 +57,35 @@ public final class RandomFourierFeatures {
         return b.length;
     }
 
+    /** {@code w_j[d]}; for tests. */
+    float frequency(int j, int d) {
+        return wByDim[d][j];
+    }
+
+    /** {@code b_j}; for tests. */
+    float phase(int j) {
+        return b[j];
+    }
+
     /** Adds {@code phi(u)} to {@code sum} (from {@code offset}); returns {@code ||phi(u)||^2}. */
     public double addTo(float[] u, double[] sum, int offset) {
         if (u.length != dim) {
             throw new IllegalArgumentException("vector has " + u.length + " dims, not " + dim);
         }
-        double sq = 0;
-        for (int j = 0; j < b.length; j++) {
-            float[] wj = w[j];
-            double dot = b[j];
-            for (int d = 0; d < dim; d++) {
-                dot += wj[d] * u[d];
+        int m = b.length;
+        for (int j = 0; j < m; j++) {
+            dots[j] = b[j];
+        }
+        for (int d = 0; d < dim; d++) {
+            float[] wd = wByDim[d];
+            float ud = u[d];
+            for (int j = 0; j < m; j++) {
+                dots[j] += wd[j] * ud;
             }
-            double f = scale * Math.cos(dot);
+        }
+        double sq = 0;
+        for (int j = 0; j < m; j++) {
+            double f = scale * Math.cos(dots[j]);
             sum[offset + j] += f;
             sq += f * f;
         }

@@ -57,4 +57,42 @@ class DriftProfileTest {
         // sqrt(2/m) cos(.): the squared norm is about 1 (the kernel's k(u, u))
         assertThat(qa).isBetween(0.5, 1.5);
     }
+
+    /**
+     * The features as the definition writes them, one feature at a time (a dot product summed in
+     * dimension order, then the cosine), to the bit: fitted profiles and the running job must
+     * agree, whichever loop order computes them. Added to a sum that already holds values.
+     */
+    @Test
+    void featuresEqualTheDefinitionToTheBit() {
+        int dim = 37;
+        int m = 256;
+        RandomFourierFeatures rff = new RandomFourierFeatures(dim, m, 0.8, 7);
+        java.util.Random r = new java.util.Random(3);
+        for (int cell = 0; cell < 20; cell++) {
+            float[] u = new float[dim];
+            for (int d = 0; d < dim; d++) {
+                u[d] = (float) r.nextGaussian();
+            }
+            double[] sum = new double[m + 2];
+            double[] expected = new double[m + 2];
+            for (int j = 0; j < sum.length; j++) {
+                sum[j] = expected[j] = j * 0.25;
+            }
+            double sq = rff.addTo(u, sum, 2);
+
+            double expectedSq = 0;
+            for (int j = 0; j < m; j++) {
+                double dot = rff.phase(j);
+                for (int d = 0; d < dim; d++) {
+                    dot += rff.frequency(j, d) * u[d];
+                }
+                double f = Math.sqrt(2.0 / m) * Math.cos(dot);
+                expected[2 + j] += f;
+                expectedSq += f * f;
+            }
+            assertThat(sum).containsExactly(expected);
+            assertThat(sq).isEqualTo(expectedSq);
+        }
+    }
 }
