@@ -23,6 +23,6 @@ public final class SourceRecordDeserializer
 
     @Override
     public TypeInformation<SourceRecord> getProducedType() {
-        return TypeInformation.of(SourceRecord.class);
+        return SourceRecordTypeInfo.INSTANCE;
     }
 }

@@ -87,6 +87,24 @@ class SteadyStateWindowTest {
     }
 
     @Test
+    void theWarmUpWaitEndsWhenItsCropsAreClassifiedAndStopsWithADeadJob() throws Exception {
+        AtomicInteger polls = new AtomicInteger();
+        PlumbingBench.awaitClassified(
+                scripted(new long[] {0, 500, 999, 1000}, polls), () -> {}, 1000);
+        assertThat(polls.get()).isEqualTo(4);
+
+        assertThatThrownBy(
+                        () ->
+                                PlumbingBench.awaitClassified(
+                                        () -> 10,
+                                        () -> {
+                                            throw new IllegalStateException("job failed: boom");
+                                        },
+                                        1000))
+                .hasMessage("job failed: boom");
+    }
+
+    @Test
     void decodersThatFinishedBeforeTheWindowAreMeasuredOverTheWholeRun() {
         // 300 crops, 240 of them decoded before the first read (with a cold JIT, 3 ms each)
         double[] before = {240 * 3e6, 240};
