@@ -647,8 +647,8 @@ final class PlumbingBench {
                                 pixelsTo,
                                 false)
                         : new Window(
-                                n,
-                                n / ((now - t0) / 1e9),
+                                n - warmup,
+                                (n - warmup) / ((now - t0) / 1e9),
                                 start,
                                 to,
                                 load,

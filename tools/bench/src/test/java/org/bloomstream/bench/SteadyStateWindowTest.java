@@ -87,6 +87,25 @@ class SteadyStateWindowTest {
     }
 
     @Test
+    void measuredCropsCommittedAtOnceAfterAWarmUpCountOnlyThemselves() throws Exception {
+        long[] script = {1000, 1000, 1300};
+        AtomicInteger polls = new AtomicInteger();
+
+        PlumbingBench.Window w =
+                PlumbingBench.steadyStateWindow(
+                        scripted(script, polls),
+                        () -> {},
+                        1000,
+                        300,
+                        null,
+                        null,
+                        Duration.ofSeconds(30));
+
+        assertThat(w.wholeRun()).isTrue();
+        assertThat(w.crops()).isEqualTo(300);
+    }
+
+    @Test
     void theWarmUpWaitEndsWhenItsCropsAreClassifiedAndStopsWithADeadJob() throws Exception {
         AtomicInteger polls = new AtomicInteger();
         PlumbingBench.awaitClassified(
