@@ -1,14 +1,12 @@
 package org.bloomstream.job;
 
 import java.io.IOException;
-import org.apache.flink.api.common.serialization.SerializerConfig;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
+import org.bloomstream.inference.types.ByReferenceSerializer;
+import org.bloomstream.inference.types.ByReferenceTypeInfo;
 import org.bloomstream.schemas.SourceRecord;
 
 /**
@@ -26,95 +24,24 @@ import org.bloomstream.schemas.SourceRecord;
  * <p>Source records are chained to their first operator and never kept in state; if one is ever
  * sent over the network it is written field by field. The format has no compatibility to keep.
  */
-public final class SourceRecordTypeInfo extends TypeInformation<SourceRecord> {
+public final class SourceRecordTypeInfo extends ByReferenceTypeInfo<SourceRecord> {
     private static final long serialVersionUID = 1L;
 
     public static final SourceRecordTypeInfo INSTANCE = new SourceRecordTypeInfo();
 
-    @Override
-    public boolean isBasicType() {
-        return false;
-    }
-
-    @Override
-    public boolean isTupleType() {
-        return false;
-    }
-
-    @Override
-    public int getArity() {
-        return 1;
-    }
-
-    @Override
-    public int getTotalFields() {
-        return 1;
-    }
-
-    @Override
-    public Class<SourceRecord> getTypeClass() {
-        return SourceRecord.class;
-    }
-
-    @Override
-    public boolean isKeyType() {
-        return false;
-    }
-
-    @Override
-    public TypeSerializer<SourceRecord> createSerializer(SerializerConfig config) {
-        return Serializer.INSTANCE;
-    }
-
-    @Override
-    public String toString() {
-        return "SourceRecord";
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SourceRecordTypeInfo;
-    }
-
-    @Override
-    public int hashCode() {
-        return SourceRecordTypeInfo.class.hashCode();
-    }
-
-    @Override
-    public boolean canEqual(Object o) {
-        return o instanceof SourceRecordTypeInfo;
+    private SourceRecordTypeInfo() {
+        super(SourceRecord.class, Serializer.INSTANCE);
     }
 
     /** Copies by reference (see the class comment); writes the fields in declaration order. */
-    public static final class Serializer extends TypeSerializerSingleton<SourceRecord> {
+    public static final class Serializer extends ByReferenceSerializer<SourceRecord> {
         private static final long serialVersionUID = 1L;
 
         public static final Serializer INSTANCE = new Serializer();
 
         @Override
-        public boolean isImmutableType() {
-            return false; // by contract rather than by type: see the class comment
-        }
-
-        @Override
         public SourceRecord createInstance() {
             return new SourceRecord();
-        }
-
-        @Override
-        public SourceRecord copy(SourceRecord from) {
-            return from;
-        }
-
-        @Override
-        public SourceRecord copy(SourceRecord from, SourceRecord reuse) {
-            return from;
-        }
-
-        @Override
-        public int getLength() {
-            return -1;
         }
 
         @Override
@@ -140,16 +67,6 @@ public final class SourceRecordTypeInfo extends TypeInformation<SourceRecord> {
             r.key = readBytes(in);
             r.value = readBytes(in);
             return r;
-        }
-
-        @Override
-        public SourceRecord deserialize(SourceRecord reuse, DataInputView in) throws IOException {
-            return deserialize(in);
-        }
-
-        @Override
-        public void copy(DataInputView in, DataOutputView out) throws IOException {
-            serialize(deserialize(in), out);
         }
 
         @Override

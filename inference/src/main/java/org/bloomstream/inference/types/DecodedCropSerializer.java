@@ -3,7 +3,6 @@ package org.bloomstream.inference.types;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -11,12 +10,12 @@ import org.apache.flink.core.memory.DataOutputView;
  * Flink's serializer for {@link DecodedCrop}, written for the one hand-over it serves: decode to
  * embed.
  *
- * <p>{@link #copy} returns the crop itself. Flink copies every record passed between chained
- * operators when object reuse is off (the job's default, kept because other operators rely on it);
- * for a crop that is 150 KB of pixels, a new array per crop, which the garbage collector then pays
- * for again. A {@code DecodedCrop} is never changed once emitted: {@code CropDecodeFunction} makes
- * a new one per crop and keeps no reference, and {@code MicroBatchEmbedder} only reads it. Whoever
- * changes that must change this.
+ * <p>{@link #copy} returns the crop itself ({@link ByReferenceSerializer}). Flink copies every
+ * record passed between chained operators when object reuse is off (the job's default, kept because
+ * other operators rely on it); for a crop that is 150 KB of pixels, a new array per crop, which the
+ * garbage collector then pays for again. A {@code DecodedCrop} is never changed once emitted:
+ * {@code CropDecodeFunction} makes a new one per crop and keeps no reference, and {@code
+ * MicroBatchEmbedder} only reads it. Whoever changes that must change this.
  *
  * <p>When the two operators are not chained (decode at another parallelism than embed), a crop is
  * written field by field and its pixels as one block: the same bytes on the wire as before, without
@@ -24,34 +23,14 @@ import org.apache.flink.core.memory.DataOutputView;
  * every checkpoint), so the format has no compatibility to keep across versions; the snapshot is
  * there because Flink asks for one.
  */
-public final class DecodedCropSerializer extends TypeSerializerSingleton<DecodedCrop> {
+public final class DecodedCropSerializer extends ByReferenceSerializer<DecodedCrop> {
     private static final long serialVersionUID = 1L;
 
     public static final DecodedCropSerializer INSTANCE = new DecodedCropSerializer();
 
     @Override
-    public boolean isImmutableType() {
-        return false; // by contract rather than by type: see the class comment
-    }
-
-    @Override
     public DecodedCrop createInstance() {
         return new DecodedCrop();
-    }
-
-    @Override
-    public DecodedCrop copy(DecodedCrop from) {
-        return from;
-    }
-
-    @Override
-    public DecodedCrop copy(DecodedCrop from, DecodedCrop reuse) {
-        return from;
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
     }
 
     @Override
@@ -111,16 +90,6 @@ public final class DecodedCropSerializer extends TypeSerializerSingleton<Decoded
             in.readFully(c.rgb);
         }
         return c;
-    }
-
-    @Override
-    public DecodedCrop deserialize(DecodedCrop reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView in, DataOutputView out) throws IOException {
-        serialize(deserialize(in), out);
     }
 
     @Override
